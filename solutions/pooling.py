@@ -1,0 +1,139 @@
+"""Chapter 4: pooling, global pooling and unpooling."""
+import numpy as np
+
+from ._checks import as_float, check_int, check_ndim, check_shape, float_dtype, output_size
+
+
+def _pool_args(x, pool, stride):
+    """Check (x, pool, stride) and return x, pool, stride, Hout, Wout."""
+    x = check_ndim("x", x, 4, "(N, C, H, W)")
+    pool = check_int("pool", pool, 1)
+    stride = check_int("stride", stride, 1)
+    Hout = output_size(x.shape[2], pool, stride, what="input height")
+    Wout = output_size(x.shape[3], pool, stride, what="input width")
+    return x, pool, stride, Hout, Wout
+
+
+def _windows(x, pool, stride):
+    """View of the pooling windows: (N, C, H, W) -> (N, C, Hout, Wout, pool, pool)."""
+    view = np.lib.stride_tricks.sliding_window_view(x, (pool, pool), axis=(2, 3))
+    return view[:, :, ::stride, ::stride]
+
+
+def _argmax_in_window(x, pool, stride):
+    """Row-major index (0 .. pool*pool-1) of each window's first maximum: (N, C, Hout, Wout)."""
+    w = _windows(x, pool, stride)
+    return w.reshape(w.shape[:4] + (pool * pool,)).argmax(axis=-1)
+
+
+def max_pool_forward(x, pool=2, stride=2):
+    """Max over each pool x pool window, moved by stride.
+
+    x: (N, C, H, W) -> (N, C, Hout, Wout), Hout = (H - pool) // stride + 1.
+    """
+    x, pool, stride, _, _ = _pool_args(x, pool, stride)
+    return _windows(x, pool, stride).max(axis=(4, 5))
+
+
+def avg_pool_forward(x, pool=2, stride=2):
+    """Mean over each pool x pool window, moved by stride.
+
+    x: (N, C, H, W) -> (N, C, Hout, Wout), Hout = (H - pool) // stride + 1.
+    """
+    x, pool, stride, _, _ = _pool_args(x, pool, stride)
+    return _windows(x, pool, stride).mean(axis=(4, 5), dtype=float_dtype(x))
+
+
+def _check_dout(dout, x, Hout, Wout):
+    dout = np.asarray(dout)
+    check_shape("dout", dout, x.shape[:2] + (Hout, Wout))
+    return dout
+
+
+def max_pool_backward(dout, x, pool=2, stride=2):
+    """Gradient of max pooling: each window's dout goes to its first maximum (row-major).
+
+    dout: (N, C, Hout, Wout), x: (N, C, H, W) -> dx: (N, C, H, W); overlapping windows add.
+    """
+    x, pool, stride, Hout, Wout = _pool_args(x, pool, stride)
+    dout = _check_dout(dout, x, Hout, Wout)
+    dout, = as_float(float_dtype(dout, x), dout)
+    where = _argmax_in_window(x, pool, stride)
+    dx = np.zeros(x.shape, dtype=dout.dtype)
+    for a in range(pool):
+        for b in range(pool):
+            dx[:, :, a:a + stride * Hout:stride, b:b + stride * Wout:stride] += np.where(
+                where == a * pool + b, dout, 0)
+    return dx
+
+
+def avg_pool_backward(dout, x, pool=2, stride=2):
+    """Gradient of average pooling: each window spreads dout / pool**2 over its cells.
+
+    dout: (N, C, Hout, Wout), x: (N, C, H, W) -> dx: (N, C, H, W); overlapping windows add.
+    """
+    x, pool, stride, Hout, Wout = _pool_args(x, pool, stride)
+    dout = _check_dout(dout, x, Hout, Wout)
+    dout, = as_float(float_dtype(dout, x), dout)
+    share = dout / (pool * pool)
+    dx = np.zeros(x.shape, dtype=dout.dtype)
+    for a in range(pool):
+        for b in range(pool):
+            dx[:, :, a:a + stride * Hout:stride, b:b + stride * Wout:stride] += share
+    return dx
+
+
+def global_avg_pool(x):
+    """Mean over all spatial positions: (N, C, H, W) -> (N, C)."""
+    x = check_ndim("x", x, 4, "(N, C, H, W)")
+    return x.mean(axis=(2, 3), dtype=float_dtype(x))
+
+
+def global_max_pool(x):
+    """Max over all spatial positions: (N, C, H, W) -> (N, C)."""
+    x = check_ndim("x", x, 4, "(N, C, H, W)")
+    return x.max(axis=(2, 3))
+
+
+def upsample_nearest(x, factor):
+    """Repeat every pixel factor times along both spatial axes.
+
+    x: (N, C, H, W) -> (N, C, H*factor, W*factor).
+    """
+    x = check_ndim("x", x, 4, "(N, C, H, W)")
+    factor = check_int("factor", factor, 1)
+    return x.repeat(factor, axis=2).repeat(factor, axis=3)
+
+
+def upsample_bed_of_nails(x, factor):
+    """Put each pixel in the top-left corner of a factor x factor block of zeros.
+
+    x: (N, C, H, W) -> (N, C, H*factor, W*factor).
+    """
+    x = check_ndim("x", x, 4, "(N, C, H, W)")
+    factor = check_int("factor", factor, 1)
+    N, C, H, W = x.shape
+    out = np.zeros((N, C, H * factor, W * factor), dtype=x.dtype)
+    out[:, :, ::factor, ::factor] = x
+    return out
+
+
+def max_unpool(y, x, pool=2, stride=2):
+    """Undo max pooling: put each value of y where its window's first maximum was in x.
+
+    y: (N, C, Hout, Wout), x: (N, C, H, W) -> (N, C, H, W), zeros elsewhere.
+    Windows must not overlap (stride == pool).
+    """
+    x, pool, stride, Hout, Wout = _pool_args(x, pool, stride)
+    if stride != pool:
+        raise ValueError(f"max_unpool needs non-overlapping windows (stride == pool), "
+                         f"got pool {pool}, stride {stride}")
+    y = np.asarray(y)
+    check_shape("y", y, x.shape[:2] + (Hout, Wout))
+    where = _argmax_in_window(x, pool, stride)
+    out = np.zeros(x.shape, dtype=float_dtype(y))
+    for a in range(pool):
+        for b in range(pool):
+            out[:, :, a:a + stride * Hout:stride, b:b + stride * Wout:stride] = np.where(
+                where == a * pool + b, y, 0)
+    return out
