@@ -3,6 +3,10 @@ import numpy as np
 
 from ._checks import as_float, check_int, check_ndim, check_shape, check_stride_pad, conv_shapes, float_dtype, output_size
 
+# The conv layer builds its column matrix a few images at a time, so that each chunk is
+# still in cache when the matrix product reads it; a few MiB keeps it in L2/L3.
+_CHUNK_BYTES = 4 * 2**20
+
 
 def _window_args(x_shape, HH, WW, stride, pad):
     """Check a window geometry and return (HH, WW, stride, pad, Hout, Wout)."""
@@ -11,6 +15,29 @@ def _window_args(x_shape, HH, WW, stride, pad):
     Hout = output_size(x_shape[2], HH, stride, pad, what="input height")
     Wout = output_size(x_shape[3], WW, stride, pad, what="input width")
     return HH, WW, stride, pad, Hout, Wout
+
+
+def _windows(x, HH, WW, stride, pad):
+    """Every HH x WW window of the zero-padded x, as a view (nothing is copied but the padding).
+
+    x: (N, C, H, W) -> (N, C, HH, WW, Hout, Wout), [n, c, i, j, oh, ow] =
+    xpad[n, c, oh*stride + i, ow*stride + j].
+    """
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))) if pad else x
+    windows = np.lib.stride_tricks.sliding_window_view(xp, (HH, WW), axis=(2, 3))
+    return windows[:, :, ::stride, ::stride].transpose(0, 1, 4, 5, 2, 3)
+
+
+def _add_windows(dxp, blocks, stride):
+    """Add blocks (N, C, HH, WW, Hout, Wout) onto the windows of dxp (N, C, Hp, Wp), in place.
+
+    One strided add per kernel offset (i, j): within one offset no two windows hit the
+    same pixel, so plain += is right, and overlaps between offsets add up.
+    """
+    _, _, HH, WW, Hout, Wout = blocks.shape
+    for i in range(HH):
+        for j in range(WW):
+            dxp[:, :, i:i + stride * Hout:stride, j:j + stride * Wout:stride] += blocks[:, :, i, j]
 
 
 def im2col(x, HH, WW, stride=1, pad=0):
@@ -23,10 +50,10 @@ def im2col(x, HH, WW, stride=1, pad=0):
     x = check_ndim("x", x, 4, "(N, C, H, W)")
     HH, WW, stride, pad, Hout, Wout = _window_args(x.shape, HH, WW, stride, pad)
     N, C = x.shape[:2]
-    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))) if pad else x
-    windows = np.lib.stride_tricks.sliding_window_view(xp, (HH, WW), axis=(2, 3))
-    windows = windows[:, :, ::stride, ::stride]            # (N, C, Hout, Wout, HH, WW)
-    return windows.transpose(1, 4, 5, 0, 2, 3).reshape(C * HH * WW, N * Hout * Wout)
+    windows = _windows(x, HH, WW, stride, pad)             # (N, C, HH, WW, Hout, Wout)
+    cols = windows.transpose(1, 2, 3, 0, 4, 5).reshape(C * HH * WW, N * Hout * Wout)
+    # With 1x1 windows on one image the reshape is a view of x: writing into cols would change x.
+    return cols.copy() if np.may_share_memory(cols, x) else cols
 
 
 def col2im(cols, x_shape, HH, WW, stride=1, pad=0):
@@ -42,41 +69,58 @@ def col2im(cols, x_shape, HH, WW, stride=1, pad=0):
     N, C, H, W = x_shape
     cols = np.asarray(cols)
     check_shape("cols", cols, (C * HH * WW, N * Hout * Wout))
-    blocks = cols.reshape(C, HH, WW, N, Hout, Wout)
+    blocks = cols.reshape(C, HH, WW, N, Hout, Wout).transpose(3, 0, 1, 2, 4, 5)
     dxp = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=float_dtype(cols))
-    # One strided add per kernel offset: within one offset no two columns hit the same pixel.
-    for i in range(HH):
-        for j in range(WW):
-            dxp[:, :, i:i + stride * Hout:stride, j:j + stride * Wout:stride] += \
-                blocks[:, i, j].transpose(1, 0, 2, 3)
+    _add_windows(dxp, blocks, stride)
     return dxp[:, :, pad:pad + H, pad:pad + W]
 
 
-def conv_forward_im2col(x, w, b, stride=1, pad=0):
-    """Conv layer forward as one matrix product: out = w_row @ im2col(x) + b.
+def _image_chunks(N, bytes_per_image):
+    """Slices of the batch, each holding as many images as fit in _CHUNK_BYTES (at least one)."""
+    step = max(1, _CHUNK_BYTES // bytes_per_image)
+    return [slice(start, min(start + step, N)) for start in range(0, N, step)]
 
-    x: (N, C, H, W), w: (F, C, HH, WW), b: (F,) -> (N, F, Hout, Wout).
+
+def conv_forward_im2col(x, w, b, stride=1, pad=0):
+    """Conv layer forward as a matrix product per image: out[n] = w_row @ cols[n] + b.
+
+    x: (N, C, H, W), w: (F, C, HH, WW), b: (F,) -> (N, F, Hout, Wout). w_row is w as an
+    (F, C*HH*WW) matrix and cols[n] the (C*HH*WW, Hout*Wout) column matrix of image n;
+    with the image axis first the product lands in NCHW order, with no transpose after it.
     """
     N, C, H, W, F, HH, WW, Hout, Wout = conv_shapes(x, w, b, stride, pad)
     x, w, b = as_float(float_dtype(x, w, b), x, w, b)
-    cols = im2col(x, HH, WW, stride, pad)
-    out = w.reshape(F, -1) @ cols                         # (F, N*Hout*Wout)
-    out = out.reshape(F, N, Hout, Wout).transpose(1, 0, 2, 3)
-    return out + b[None, :, None, None]
+    K, P = C * HH * WW, Hout * Wout
+    windows = _windows(x, HH, WW, stride, pad)
+    w_rows = w.reshape(F, K)
+    out = np.empty((N, F, P), dtype=x.dtype)
+    for batch in _image_chunks(N, K * P * x.itemsize):
+        cols = windows[batch].reshape(-1, K, P)             # the im2col copy of these images
+        np.matmul(w_rows, cols, out=out[batch])
+    out += b[:, None]
+    return out.reshape(N, F, Hout, Wout)
 
 
 def conv_backward_im2col(dout, x, w, b, stride=1, pad=0):
-    """Gradients of conv_forward_im2col with two matrix products and one col2im.
+    """Gradients of conv_forward_im2col: two matrix products and one col2im per image.
 
     dout: (N, F, Hout, Wout) -> dx: (N, C, H, W), dw: (F, C, HH, WW), db: (F,);
-    dw = dout_row @ cols.T, dx = col2im(w_row.T @ dout_row).
+    dw = sum_n dout_row[n] @ cols[n].T, dx[n] = col2im(w_row.T @ dout_row[n]),
+    with dout_row[n] = dout[n] as an (F, Hout*Wout) matrix.
     """
     N, C, H, W, F, HH, WW, Hout, Wout = conv_shapes(x, w, b, stride, pad)
     dout = np.asarray(dout)
     check_shape("dout", dout, (N, F, Hout, Wout))
     dout, x, w = as_float(float_dtype(dout, x, w, b), dout, x, w)
-    cols = im2col(x, HH, WW, stride, pad)
-    dout_rows = dout.transpose(1, 0, 2, 3).reshape(F, -1)  # (F, N*Hout*Wout)
-    dw = (dout_rows @ cols.T).reshape(w.shape)
-    dx = col2im(w.reshape(F, -1).T @ dout_rows, x.shape, HH, WW, stride, pad)
-    return dx, dw, dout.sum(axis=(0, 2, 3))
+    K, P = C * HH * WW, Hout * Wout
+    windows = _windows(x, HH, WW, stride, pad)
+    w_rows = w.reshape(F, K)
+    dout_rows = dout.reshape(N, F, P)
+    dxp = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=dout.dtype)
+    dw = np.zeros((F, K), dtype=dout.dtype)
+    for batch in _image_chunks(N, K * P * x.itemsize):
+        cols = windows[batch].reshape(-1, K, P)
+        dw += np.matmul(dout_rows[batch], cols.transpose(0, 2, 1)).sum(axis=0)
+        dcols = np.matmul(w_rows.T, dout_rows[batch])     # (n, K, P)
+        _add_windows(dxp[batch], dcols.reshape(-1, C, HH, WW, Hout, Wout), stride)
+    return dxp[:, :, pad:pad + H, pad:pad + W], dw.reshape(w.shape), dout.sum(axis=(0, 2, 3))

@@ -46,6 +46,19 @@ def _normalize_backward(dxhat, xhat, inv_std, axes):
                       - xhat * (dxhat * xhat).mean(axis=axes, keepdims=True))
 
 
+def _centre_per_channel(x, eps):
+    """x: (N, C, H, W) -> (x - mean as (N, C, H*W), 1/sqrt(var + eps) as (C,)), statistics per channel.
+
+    Written for speed on big conv activations: each (sample, channel) row is contiguous,
+    and np.vecdot sums the squares row by row without a squared temporary.
+    """
+    N, C, H, W = x.shape
+    rows = x.reshape(N, C, H * W)
+    xc = rows - rows.mean(axis=(0, 2))[:, None]
+    var = np.vecdot(xc, xc).sum(axis=0) / (N * H * W)
+    return xc, 1 / np.sqrt(var + x.dtype.type(_eps(eps)))
+
+
 def _check_dout(dout, x):
     dout = np.asarray(dout)
     check_shape("dout", dout, x.shape)
@@ -115,8 +128,10 @@ def spatial_batchnorm_forward(x, gamma, beta, eps=1e-5):
     x: (N, C, H, W), gamma, beta: (C,) -> (N, C, H, W).
     """
     x, g, b = _params(x, gamma, beta, "NCHW")
-    xhat, _ = _normalize(x, (0, 2, 3), eps)
-    return g * xhat + b
+    xc, inv_std = _centre_per_channel(x, eps)
+    xc *= (g.ravel() * inv_std)[:, None]           # gamma * xhat, in place: no new array
+    xc += b.ravel()[:, None]
+    return xc.reshape(x.shape)
 
 
 def spatial_batchnorm_backward(dout, x, gamma, eps=1e-5):
@@ -126,9 +141,19 @@ def spatial_batchnorm_backward(dout, x, gamma, eps=1e-5):
     """
     x, g, _ = _params(x, gamma, np.zeros_like(gamma), "NCHW")
     dout = _check_dout(dout, x)
-    xhat, inv_std = _normalize(x, (0, 2, 3), eps)
-    dx = _normalize_backward(dout * g, xhat, inv_std, (0, 2, 3))
-    return dx, (dout * xhat).sum(axis=(0, 2, 3)), dout.sum(axis=(0, 2, 3))
+    N, C, H, W = x.shape
+    m = N * H * W
+    xc, inv_std = _centre_per_channel(x, eps)
+    drows = dout.reshape(N, C, H * W)
+    dbeta = drows.sum(axis=(0, 2))
+    dgamma = np.vecdot(drows, xc).sum(axis=0) * inv_std      # sum of dout * xhat
+    # _normalize_backward's formula, g * inv_std * (dout - mean(dout) - xhat * mean(dout * xhat)),
+    # regrouped into per-channel coefficients so that dx costs three full-size passes.
+    scale = g.ravel() * inv_std
+    dx = drows * scale[:, None]
+    dx -= xc * (scale * inv_std * dgamma / m)[:, None]
+    dx -= (scale * dbeta / m)[:, None]
+    return dx.reshape(x.shape), dgamma, dbeta
 
 
 def layernorm_forward(x, gamma, beta, eps=1e-5):

@@ -20,10 +20,28 @@ def _windows(x, pool, stride):
     return view[:, :, ::stride, ::stride]
 
 
-def _argmax_in_window(x, pool, stride):
-    """Row-major index (0 .. pool*pool-1) of each window's first maximum: (N, C, Hout, Wout)."""
-    w = _windows(x, pool, stride)
-    return w.reshape(w.shape[:4] + (pool * pool,)).argmax(axis=-1)
+def _offset_view(a, i, j, stride, Hout, Wout):
+    """The cell at offset (i, j) of every window: (N, C, H, W) -> view (N, C, Hout, Wout)."""
+    return a[:, :, i:i + stride * Hout:stride, j:j + stride * Wout:stride]
+
+
+def _first_max_masks(x, pool, stride, Hout, Wout):
+    """Yield (i, j, mask) for each window offset in row-major order; mask (N, C, Hout, Wout)
+    marks the windows whose first maximum (row-major) sits at offset (i, j).
+    """
+    out = max_pool_forward(x, pool, stride)
+    # argmax rule for a window holding a NaN: its max is NaN and the first NaN wins.
+    has_nan = np.isnan(out).any()
+    unclaimed = np.ones(out.shape, dtype=bool)
+    for i in range(pool):
+        for j in range(pool):
+            cell = _offset_view(x, i, j, stride, Hout, Wout)
+            mask = cell == out
+            if has_nan:
+                mask |= np.isnan(cell)
+            mask &= unclaimed          # ties: an earlier offset already holds the first maximum
+            unclaimed ^= mask
+            yield i, j, mask
 
 
 def max_pool_forward(x, pool=2, stride=2):
@@ -31,8 +49,15 @@ def max_pool_forward(x, pool=2, stride=2):
 
     x: (N, C, H, W) -> (N, C, Hout, Wout), Hout = (H - pool) // stride + 1.
     """
-    x, pool, stride, _, _ = _pool_args(x, pool, stride)
-    return _windows(x, pool, stride).max(axis=(4, 5))
+    x, pool, stride, Hout, Wout = _pool_args(x, pool, stride)
+    # One elementwise maximum per window offset: pool*pool fast passes over (N, C, Hout, Wout)
+    # arrays, where a reduction over the two tiny window axes would crawl.
+    out = _offset_view(x, 0, 0, stride, Hout, Wout).copy()
+    for i in range(pool):
+        for j in range(pool):
+            if i or j:
+                np.maximum(out, _offset_view(x, i, j, stride, Hout, Wout), out=out)
+    return out
 
 
 def avg_pool_forward(x, pool=2, stride=2):
@@ -58,12 +83,13 @@ def max_pool_backward(dout, x, pool=2, stride=2):
     x, pool, stride, Hout, Wout = _pool_args(x, pool, stride)
     dout = _check_dout(dout, x, Hout, Wout)
     dout, = as_float(float_dtype(dout, x), dout)
-    where = _argmax_in_window(x, pool, stride)
     dx = np.zeros(x.shape, dtype=dout.dtype)
-    for a in range(pool):
-        for b in range(pool):
-            dx[:, :, a:a + stride * Hout:stride, b:b + stride * Wout:stride] += np.where(
-                where == a * pool + b, dout, 0)
+    for i, j, mask in _first_max_masks(x, pool, stride, Hout, Wout):
+        cell = _offset_view(dx, i, j, stride, Hout, Wout)
+        if stride >= pool:             # windows do not overlap: each pixel gets at most one value
+            np.copyto(cell, dout, where=mask)
+        else:
+            np.add(cell, dout, out=cell, where=mask)
     return dx
 
 
@@ -130,10 +156,7 @@ def max_unpool(y, x, pool=2, stride=2):
                          f"got pool {pool}, stride {stride}")
     y = np.asarray(y)
     check_shape("y", y, x.shape[:2] + (Hout, Wout))
-    where = _argmax_in_window(x, pool, stride)
     out = np.zeros(x.shape, dtype=float_dtype(y))
-    for a in range(pool):
-        for b in range(pool):
-            out[:, :, a:a + stride * Hout:stride, b:b + stride * Wout:stride] = np.where(
-                where == a * pool + b, y, 0)
+    for i, j, mask in _first_max_masks(x, pool, stride, Hout, Wout):
+        np.copyto(_offset_view(out, i, j, stride, Hout, Wout), y, where=mask)
     return out
