@@ -1,0 +1,133 @@
+"""The test cases of every graded function, one module per chapter topic.
+
+Each topic module has BUILDERS: {function: builder(rng) -> [Case]}. A case holds the
+arguments of one call, and the known mistakes of that function as transforms of the
+reference ("the reference with w flipped"), which the diagnosis compares a wrong answer
+with. Inputs are drawn from a generator seeded per (submission seed, function), so adding a
+function never changes another function's inputs.
+
+Outcome-graded tasks (e.g. chapter 8's fine-tuning) plug in with `register(...)`: their
+builder returns cases with `check` set, a callable (case, caller) -> (passed, message).
+"""
+import importlib
+import zlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ..points import POINTS
+
+TOPICS = {"ch01_motivation": "motivation", "ch02_convolution": "convolution",
+          "ch03_padding_stride": "padding_stride", "ch04_pooling": "pooling",
+          "ch05_normalization": "normalization", "ch06_backprop": "backprop",
+          "ch07_im2col": "im2col", "ch08_fine_tuning": "fine_tuning"}
+
+_REGISTERED = {}
+
+
+@dataclass
+class Case:
+    """One call of a graded function and what a wrong answer to it may mean.
+
+    mistakes: [(catalogue id, fn)], fn(*args, **kwargs) returns what the mistake returns.
+    factors: {"N": 4, ...}, constants a result off by a factor is compared with.
+    outputs: names of the result's components, e.g. ("dx", "dw", "db").
+    kind: "value" (compare with the reference) or "speed" (also time against the baseline).
+    mutation_id: the catalogue id for a function that modifies its inputs.
+    pad: the case's padding, to recognise results that still include it.
+    check: for outcome-graded cases, (case, caller) -> (passed, message) replaces comparison.
+    """
+    function: str
+    name: str
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    mistakes: list = field(default_factory=list)
+    factors: dict = field(default_factory=dict)
+    outputs: tuple = ("out",)
+    kind: str = "value"
+    mutation_id: str = "mutates_input"
+    pad: int = 0
+    points: float = 1.0
+    reference: Callable | None = None
+    check: Callable | None = None
+
+    @property
+    def test_id(self):
+        return f"{self.function}-{self.name}"
+
+    def describe(self):
+        """The call in words, for messages: corr2d(x (5, 7) float64, k (3, 2) float64)."""
+        def show(v):
+            if isinstance(v, np.ndarray):
+                return f"{v.shape} {v.dtype}"
+            return repr(v) if not callable(v) else getattr(v, "name", "a test function")
+        parts = [show(a) for a in self.args] + [f"{k}={show(v)}" for k, v in self.kwargs.items()]
+        return f"{self.function}({', '.join(parts)})"
+
+
+class Signature:
+    """A mistake recognised by what it does to the result rather than by an exact transform.
+
+    A mistake function may return one (or put one in a component of its tuple):
+    test(got) -> bool says whether the wrong result got shows that mistake.
+    """
+
+    def __init__(self, test):
+        self.test = test
+
+
+def only_where_windows_overlap(expected, coverage):
+    """Signature of "overlapping windows overwrite instead of add": got differs from expected
+    somewhere, and only at cells covered by more than one window (coverage: windows per cell)."""
+    from ..compare import rtol_for, values_close
+
+    def test(got):
+        if not isinstance(got, np.ndarray) or got.shape != expected.shape:
+            return False
+        wrong = ~values_close(got, expected, rtol_for(expected))
+        return bool(wrong.any()) and not bool((wrong & (coverage <= 1)).any())
+    return Signature(test)
+
+
+def window_coverage(H, W, HH, WW, stride, pad=0):
+    """(H, W) count of the windows (HH x WW, moved by stride over the padded input) covering each cell."""
+    Hout, Wout = (H + 2 * pad - HH) // stride + 1, (W + 2 * pad - WW) // stride + 1
+    count = np.zeros((H + 2 * pad, W + 2 * pad), dtype=int)
+    for i in range(Hout):
+        for j in range(Wout):
+            count[i * stride:i * stride + HH, j * stride:j * stride + WW] += 1
+    return count[pad:pad + H, pad:pad + W]
+
+
+def register(assignment, function, builder):
+    """Add (or replace) the case builder of `function` in `assignment` (an outcome-graded task)."""
+    _REGISTERED[(assignment, function)] = builder
+
+
+def function_rng(seed, function):
+    return np.random.default_rng([int(seed) & 0xFFFFFFFF, zlib.crc32(function.encode())])
+
+
+def build_cases(assignment, seed, functions=None):
+    """Every case of assignment (or of the given functions), in contract order, with points set."""
+    module = importlib.import_module(f".{TOPICS[assignment]}", __name__)
+    cases = []
+    for function, points in POINTS[assignment].items():
+        if functions is not None and function not in functions:
+            continue
+        builder = _REGISTERED.get((assignment, function)) or module.BUILDERS[function]
+        grid = builder(function_rng(seed, function))
+        for case in grid:
+            case.points = points / len(grid)
+        cases.extend(grid)
+    return cases
+
+
+def normal(rng, shape, dtype=np.float64):
+    return rng.standard_normal(shape).astype(dtype)
+
+
+def ties(rng, shape, dtype=np.float64, levels=4):
+    """Small integers as floats: many equal values, so windows have tied maxima."""
+    return rng.integers(0, levels, size=shape).astype(dtype)

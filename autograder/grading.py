@@ -1,0 +1,201 @@
+"""Run one case against a submission and score it.
+
+A "caller" runs the student's function: sandbox.Sandbox (the student's process) or
+InProcessCaller (an instructor's own function, for nbgrader's hidden test cells). The
+reference result and every comparison are computed here, never by the caller.
+"""
+import copy
+import time
+import traceback
+
+import numpy as np
+
+import solutions
+
+from . import baselines, probes
+from .cases.im2col import SPEED_RATIO
+from .compare import changed
+from .diagnose import diagnose
+from .protocol import Probe
+from .points import POINTS
+from .results import TestResult
+from .sandbox import Outcome
+
+SPEED_SECONDS = 120.0
+
+
+def _reference_call(function, args, kwargs):
+    """The reference result of a graded function, for a student's call of it."""
+    return getattr(solutions, function)(*args, **kwargs)
+
+
+def rebuild(value):
+    """Turn Probe stand-ins back into functions, for calling code in this process."""
+    return probes.build(value.name, value.args) if isinstance(value, Probe) else value
+
+
+def _text(value, limit=300):
+    return str(value)[:limit]
+
+
+def raised_message(error, limits=None):
+    """"[raises] ..." for an exception description {"type", "message", "where"} from student code."""
+    if not isinstance(error, dict):
+        error = {}
+    kind, message, where = _text(error.get("type", "Exception"), 80), _text(error.get("message", "")), error.get("where")
+    place = ""
+    if isinstance(where, dict):
+        place = f" (cell {_text(where.get('cell'), 80)}, line {_text(where.get('line'), 10)}: " \
+                f"{_text(where.get('text'), 160)})"
+    hints = {
+        "NotImplementedError": "the function is still the stub: write its body",
+        "MemoryError": "your code ran out of memory"
+                       + (f" (the limit is {limits.memory_bytes / 2**30:.1f} GiB)" if limits else "")
+                       + ": avoid building huge intermediate arrays",
+        "SystemExit": "your code called sys.exit() or exit(): return a value instead",
+        "RecursionError": "unbounded recursion",
+        "ImportError": "only numpy (imported as np) and the standard library are available",
+        "ModuleNotFoundError": "only numpy (imported as np) and the standard library are available",
+    }
+    hint = f": {hints[kind]}" if kind in hints else ""
+    return f"[raises] {kind}: {message}{place}{hint}"
+
+
+class InProcessCaller:
+    """Calls functions of this process (by name) with the same interface as sandbox.Sandbox."""
+
+    isolation = "in-process"
+    cell_errors = {}
+    cells = []
+
+    def __init__(self, functions):
+        self.functions = functions
+
+    def _run(self, function, fn_call):
+        if function not in self.functions:
+            return Outcome(missing=True)
+        try:
+            return fn_call(self.functions[function])
+        except Exception as exc:
+            frames = traceback.extract_tb(exc.__traceback__)
+            where = {"cell": function, "line": frames[-1].lineno, "text": frames[-1].line} if frames else None
+            return Outcome(error={"type": type(exc).__name__, "message": str(exc), "where": where})
+
+    def call(self, function, args, kwargs=None, seconds=None, proxies=(), callback=None):
+        def run(fn):
+            live = [rebuild(a) for a in args]
+            value = fn(*live, **{k: rebuild(v) for k, v in (kwargs or {}).items()})
+            return Outcome(ok=True, value=value, args_after=[a if isinstance(a, np.ndarray) else None for a in live])
+        return self._run(function, run)
+
+    def time(self, function, args, kwargs=None, repeat=3, seconds=None, proxies=(), callback=None):
+        def run(fn):
+            student = baseline = float("inf")
+            for _ in range(repeat):
+                start = time.perf_counter()
+                value = fn(*copy.deepcopy(args), **(kwargs or {}))
+                student = min(student, time.perf_counter() - start)
+                start = time.perf_counter()
+                baselines.BASELINES[function](*args, **(kwargs or {}))
+                baseline = min(baseline, time.perf_counter() - start)
+            return Outcome(ok=True, value=value, extra={"student_seconds": student, "baseline_seconds": baseline})
+        return self._run(function, run)
+
+
+class CaseRunner:
+    """Runs cases through a caller, one TestResult each.
+
+    Once a function hangs or ends the worker, its remaining cases fail at once with the same
+    reason instead of costing another timeout or restart; once the submission's time budget
+    is spent, every remaining case fails.
+    """
+
+    def __init__(self, caller, *, assignment=None, call_seconds=10.0, budget_seconds=300.0, limits=None):
+        self.caller, self.call_seconds, self.limits = caller, call_seconds, limits
+        self.functions = list(POINTS.get(assignment, {}))
+        self.deadline = time.monotonic() + budget_seconds
+        self.budget_seconds = budget_seconds
+        self.stopped = {}
+        self.results = []
+
+    def run(self, case):
+        try:
+            passed, message = self._run(case)
+        except Exception as exc:  # a fault of the grader itself: say so, never blame the student
+            passed, message = False, f"[grader_error] {type(exc).__name__}: {exc}"
+        result = TestResult(case.function, case.name, case.points if passed else 0.0, case.points, passed,
+                            "" if passed else f"{case.describe()}: {message}")
+        self.results.append(result)
+        return result
+
+    def _run(self, case):
+        if case.function in self.stopped:
+            return False, self.stopped[case.function]
+        if time.monotonic() > self.deadline:
+            return False, f"[timeout] not run: the submission used up its {self.budget_seconds:g} s"
+        if case.check is not None:
+            return case.check(case, self.caller)
+        reference = case.reference or getattr(solutions, case.function)
+        expected = reference(*[rebuild(a) for a in copy.deepcopy(case.args)], **copy.deepcopy(case.kwargs))
+        # Earlier graded functions answer with reference results: no double jeopardy, and
+        # only earlier ones, so that two functions cannot be defined through each other.
+        earlier = self.functions[:self.functions.index(case.function)] if case.function in self.functions else []
+        outcome = self.caller.call(case.function, case.args, case.kwargs,
+                                   seconds=SPEED_SECONDS if case.kind == "speed" else self.call_seconds,
+                                   proxies=earlier, callback=_reference_call)
+        if case.kind == "speed" and not (outcome.ended or outcome.missing or outcome.error):
+            # Timed with the student's own helpers: answering helpers over the pipe would add
+            # the cost of copying their arrays to the student's time.
+            timing = self.caller.time(case.function, case.args, case.kwargs, repeat=3, seconds=SPEED_SECONDS)
+            if timing.ok:
+                outcome.extra = timing.extra
+            else:
+                outcome = timing
+        failure = self._failure(case, outcome)
+        if failure:
+            return False, failure
+        problems = [m for m in [diagnose(case, case.args, outcome.value, expected)] if m]
+        for index, (before, after) in enumerate(zip(case.args, outcome.args_after)):
+            if isinstance(before, np.ndarray) and changed(before, after):
+                problems.append(f"[{case.mutation_id}] argument {index + 1} ({before.shape} {before.dtype}) was "
+                                "modified by the call: work on a copy, never write into an input")
+        if case.kind == "speed":
+            problems += self._speed(case, outcome, bool(problems))
+        return not problems, "; ".join(problems)
+
+    def _failure(self, case, outcome):
+        if outcome.ended:
+            kind = "timeout" if outcome.ended == "timeout" else "process_ended"
+            message = f"[{kind}] {outcome.detail}"
+            self.stopped[case.function] = f"{message} (in an earlier case of {case.function}; not run again)"
+            return message
+        if outcome.missing:
+            return self._missing(case.function)
+        if outcome.error is not None:
+            return raised_message(outcome.error, self.limits)
+        return None
+
+    def _missing(self, function):
+        cells = dict(getattr(self.caller, "cells", []))
+        error = self.caller.cell_errors.get(function)
+        if error:
+            return f"[missing_function] {function} is not defined because its cell failed: " + \
+                raised_message(error, self.limits)[len("[raises] "):]
+        if cells and function not in cells:
+            return (f"[missing_function] {function} is not defined: no solution cell has grade_id {function!r} "
+                    "(was the cell deleted or its metadata changed?)")
+        return f"[missing_function] {function} is not defined: define it with exactly this name in its cell"
+
+    @staticmethod
+    def _speed(case, outcome, wrong):
+        if wrong:
+            return ["[too_slow] speed not credited: the result is wrong"]
+        student, baseline = outcome.extra.get("student_seconds"), outcome.extra.get("baseline_seconds")
+        if not isinstance(student, (int, float)) or not isinstance(baseline, (int, float)) or student < 0:
+            return ["[too_slow] the timing could not be read"]
+        ratio = baseline / max(student, 1e-9)
+        if ratio >= SPEED_RATIO:
+            return []
+        return [f"[too_slow] {ratio:.1f}x faster than the per-output-value baseline ({student * 1e3:.1f} ms vs "
+                f"{baseline * 1e3:.1f} ms, best of 3); it must be at least {SPEED_RATIO:g}x: use one matrix "
+                "product over im2col columns instead of Python loops over output positions"]

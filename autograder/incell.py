@@ -1,0 +1,24 @@
+"""The grader's cases run in-process on a function object: nbgrader's hidden test cells.
+
+Used only when an instructor runs the SOURCE notebook (the reference function, trusted
+code); students' scores always come from the sandboxed grader.
+"""
+from .cases import build_cases
+from .grading import CaseRunner, InProcessCaller
+
+
+def check(assignment, function, fn, seed=0):
+    """Run every case of `function` on fn, print each diagnosis, return the points earned."""
+    cases = build_cases(assignment, seed, functions={function})
+    if not cases:
+        raise ValueError(f"{assignment} grades no function called {function!r}")
+    runner = CaseRunner(InProcessCaller({function: fn}))
+    for case in cases:
+        runner.run(case)
+    earned = sum(r.points for r in runner.results)
+    total = sum(r.max_points for r in runner.results)
+    print(f"{function}: {earned:g} / {total:g} points")
+    for result in runner.results:
+        if not result.passed:
+            print(f"  - {result.message}")
+    return earned

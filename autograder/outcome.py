@@ -1,0 +1,119 @@
+"""The outcome-graded task of ch08_fine_tuning: fine-tune the shipped network on digits 5-9.
+
+The task
+--------
+The student's notebook defines ``fine_tune(params, x_train, y_train) -> params``.
+
+- ``params``: the shipped pretrained network (exercises/ch08_fine_tuning/pretrained.npz,
+  written by scripts/pretrain.py, trained on digits 0-4), a dict of float64 arrays:
+
+      conv1.w (16, 1, 3, 3)   conv1.b (16,)
+      conv2.w (32, 16, 3, 3)  conv2.b (32,)
+      fc1.W   (64, 128)       fc1.b   (64,)
+      fc2.W   (5, 64)         fc2.b   (5,)
+
+  The network (solutions.training.small_cnn) is: conv1 (3x3, stride 1, no padding) -> ReLU
+  -> conv2 (3x3, stride 1, no padding) -> ReLU -> 2x2 max pool, stride 2 -> flatten in C
+  order (32*2*2 = 128) -> fc1 (x @ W.T + b) -> ReLU -> fc2 -> 5 class scores; the prediction
+  is the argmax. Convolutions are cross-correlations, as everywhere in the course.
+- ``x_train``: (646, 1, 8, 8) float64 in [0, 1], ``y_train``: (646,) int labels 0..4 that
+  stand for digits 5..9: the training part of the target split (``task_inputs()``), i.e.
+  scikit-learn's ``load_digits`` images of digits 5-9 divided by 16, minus the held-out images.
+- It returns a dict with exactly the same names and shapes: the fine-tuned network, whose
+  output k is the score of digit 5 + k. How to get there is the student's choice (replace the
+  head, freeze layers, pick a learning rate); the chapter's experiment shows what works.
+- Fixed seed: fine_tune must seed whatever randomness it uses itself (for example
+  ``np.random.default_rng(0)``) so that a re-run gives the same network. numpy only.
+- Time limit: TIME_LIMIT_SECONDS (120 s) of wall time on 2 cores for the call, enforced by
+  the grader's sandbox; the chapter's recipe takes a few seconds.
+
+How it is graded
+----------------
+The grader runs ``fine_tune`` in its sandbox, then in its own process ``grade(params)``
+checks the returned dict (names, shapes, finite numbers; anything else scores 0 with a
+message saying what is wrong), runs the reference forward pass on the held-out split (50
+images of each digit 5-9, 250 in all, disjoint from x_train and never passed to student
+code) and gives MAX_POINTS if the accuracy is at least THRESHOLD, else 0.
+
+The held-out split is hidden by convention, not by secrecy: the digits ship with
+scikit-learn and the split is fixed (solutions.fine_tuning.target_split), so a student
+could train on them; the task asks them not to.
+
+The threshold
+-------------
+THRESHOLD = 0.90. Measured (tests/test_outcome.py re-measures the first three): fine-tuning
+the whole network from the shipped weights with a fresh head (SGD, momentum 0.9, 300 steps
+of 32, learning rate 0.05 or 0.005) reaches 0.96-0.97; training fc1 and a new head on
+frozen convs about 0.956; only a new head on frozen features about 0.90. The untouched
+shipped network gets 0.18 (its outputs still mean digits 0-4) and a randomly initialised,
+untrained one about 0.2 (chance), so both fail by a wide margin.
+"""
+from pathlib import Path
+
+import numpy as np
+
+from solutions.fine_tuning import load_params, target_split
+from solutions.training import accuracy, small_cnn
+
+WEIGHTS = Path(__file__).resolve().parents[1] / "exercises" / "ch08_fine_tuning" / "pretrained.npz"
+THRESHOLD = 0.90
+TIME_LIMIT_SECONDS = 120
+MAX_POINTS = 5.0
+PARAM_SHAPES = {name: value.shape for name, value in small_cnn(n_classes=5).params().items()}
+
+
+def task_inputs(weights=WEIGHTS):
+    """What fine_tune is called with: (pretrained params, x_train (646, 1, 8, 8), y_train (646,))."""
+    x_train, y_train, _, _ = target_split()
+    return load_params(weights), x_train, y_train
+
+
+def heldout():
+    """The held-out split the grade is measured on: x (250, 1, 8, 8), y (250,) labels 0..4."""
+    _, _, x_heldout, y_heldout = target_split()
+    return x_heldout, y_heldout
+
+
+def validate(params):
+    """None if params is a usable network, else a sentence saying what is wrong with it."""
+    if not isinstance(params, dict):
+        return (f"fine_tune returned a {type(params).__name__}; it must return a dict of numpy "
+                f"arrays named like the params it was given ({', '.join(PARAM_SHAPES)})")
+    missing = [name for name in PARAM_SHAPES if name not in params]
+    if missing:
+        return f"the returned dict lacks {', '.join(missing)}; keep every parameter of the network"
+    extra = sorted(str(name) for name in params if name not in PARAM_SHAPES)
+    if extra:
+        return f"the returned dict has unexpected entries {', '.join(extra)}; return only {', '.join(PARAM_SHAPES)}"
+    for name, shape in PARAM_SHAPES.items():
+        value = params[name]
+        if not isinstance(value, np.ndarray) or value.dtype.kind not in "iuf":
+            return f"{name} is a {type(value).__name__}, not a numpy array of numbers"
+        if value.shape != shape:
+            return (f"{name} has shape {value.shape}, expected {shape}: the network's shape must "
+                    f"stay as shipped (the 5 outputs of fc2 become digits 5-9)")
+        if not np.all(np.isfinite(value)):
+            return f"{name} contains NaN or infinite values: training diverged (try a smaller learning rate)"
+    return None
+
+
+def evaluate(params):
+    """(held-out accuracy, message), or (None, what is wrong) when params is not a usable network."""
+    problem = validate(params)
+    if problem:
+        return None, problem
+    x, y = heldout()
+    acc = accuracy(small_cnn(n_classes=5).load(params), x, y)
+    return acc, f"held-out accuracy {acc:.3f} ({round(acc * len(y))}/{len(y)} digits 5-9 right)"
+
+
+def grade(params):
+    """(points, message): MAX_POINTS if the held-out accuracy reaches THRESHOLD, else 0."""
+    acc, message = evaluate(params)
+    if acc is None:
+        return 0.0, f"0/{MAX_POINTS:g} points: {message}"
+    if acc >= THRESHOLD:
+        return MAX_POINTS, f"{MAX_POINTS:g}/{MAX_POINTS:g} points: {message}, threshold {THRESHOLD:.2f}"
+    return 0.0, (f"0/{MAX_POINTS:g} points: {message}, below the threshold {THRESHOLD:.2f}. "
+                 f"Output k must score digit 5 + k: train the head (or replace it) on x_train, "
+                 f"and unfreeze more layers if a new head alone is not enough")

@@ -1,0 +1,1 @@
+"""The grader's pytest suite: one test per case, run per submission by plugin.GradingPlugin."""
