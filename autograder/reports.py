@@ -15,6 +15,7 @@ def _safe_name(text):
 
 def write_grades_csv(results, path):
     """One row per (student, assignment): student,assignment,score,max_score,status."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["student", "assignment", "score", "max_score", "status"])
@@ -32,6 +33,7 @@ def write_results_json(results, path):
                      "tests": [{"student": r.student, "assignment": r.assignment, "function": t.function,
                                 "test": t.name, "points": t.points, "max_points": t.max_points,
                                 "passed": t.passed, "message": t.message} for t in r.tests]})
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps({"submissions": rows}, indent=1) + "\n", encoding="utf-8")
 
 

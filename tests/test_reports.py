@@ -41,3 +41,11 @@ def test_feedback_lists_functions_points_and_diagnoses():
 
 def test_summary_gives_per_function_pass_rates():
     assert "67%" in reports.summary_table([_result()])
+
+
+def test_reports_create_missing_output_folders(tmp_path):
+    """Is grading work kept when --out or --json names a folder that does not exist yet?"""
+    reports.write_grades_csv([_result()], tmp_path / "new" / "grades.csv")
+    reports.write_results_json([_result()], tmp_path / "other" / "results.json")
+    assert (tmp_path / "new" / "grades.csv").read_text().startswith("student,assignment")
+    assert json.loads((tmp_path / "other" / "results.json").read_text())["submissions"]
