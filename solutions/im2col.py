@@ -82,45 +82,41 @@ def _image_chunks(N, bytes_per_image):
 
 
 def conv_forward_im2col(x, w, b, stride=1, pad=0):
-    """Conv layer forward as a matrix product per image: out[n] = w_row @ cols[n] + b.
+    """Conv layer forward as a matrix product: out = w_row @ im2col(x) + b.
 
-    x: (N, C, H, W), w: (F, C, HH, WW), b: (F,) -> (N, F, Hout, Wout). w_row is w as an
-    (F, C*HH*WW) matrix and cols[n] the (C*HH*WW, Hout*Wout) column matrix of image n;
-    with the image axis first the product lands in NCHW order, with no transpose after it.
+    x: (N, C, H, W), w: (F, C, HH, WW), b: (F,) -> (N, F, Hout, Wout); w_row is w as an
+    (F, C*HH*WW) matrix. The batch goes through in chunks of images whose column matrix
+    fits in cache: one im2col and one matrix product per chunk.
     """
     N, C, H, W, F, HH, WW, Hout, Wout = conv_shapes(x, w, b, stride, pad)
     x, w, b = as_float(float_dtype(x, w, b), x, w, b)
-    K, P = C * HH * WW, Hout * Wout
-    windows = _windows(x, HH, WW, stride, pad)
-    w_rows = w.reshape(F, K)
-    out = np.empty((N, F, P), dtype=x.dtype)
-    for batch in _image_chunks(N, K * P * x.itemsize):
-        cols = windows[batch].reshape(-1, K, P)             # the im2col copy of these images
-        np.matmul(w_rows, cols, out=out[batch])
-    out += b[:, None]
-    return out.reshape(N, F, Hout, Wout)
+    w_rows = w.reshape(F, -1)
+    out = np.empty((N, F, Hout, Wout), dtype=x.dtype)
+    for batch in _image_chunks(N, C * HH * WW * Hout * Wout * x.itemsize):
+        cols = im2col(x[batch], HH, WW, stride, pad)                # (C*HH*WW, n*Hout*Wout)
+        rows = w_rows @ cols                                        # (F, n*Hout*Wout)
+        out[batch] = rows.reshape(F, -1, Hout, Wout).transpose(1, 0, 2, 3)
+    out += b[:, None, None]
+    return out
 
 
 def conv_backward_im2col(dout, x, w, b, stride=1, pad=0):
-    """Gradients of conv_forward_im2col: two matrix products and one col2im per image.
+    """Gradients of conv_forward_im2col: two matrix products and one col2im per chunk of images.
 
     dout: (N, F, Hout, Wout) -> dx: (N, C, H, W), dw: (F, C, HH, WW), db: (F,);
-    dw = sum_n dout_row[n] @ cols[n].T, dx[n] = col2im(w_row.T @ dout_row[n]),
-    with dout_row[n] = dout[n] as an (F, Hout*Wout) matrix.
+    dw = dout_row @ cols.T, dx = col2im(w_row.T @ dout_row), with dout_row = dout as an
+    (F, N*Hout*Wout) matrix, summed (dw) or stacked (dx) over the chunks.
     """
     N, C, H, W, F, HH, WW, Hout, Wout = conv_shapes(x, w, b, stride, pad)
     dout = np.asarray(dout)
     check_shape("dout", dout, (N, F, Hout, Wout))
     dout, x, w = as_float(float_dtype(dout, x, w, b), dout, x, w)
-    K, P = C * HH * WW, Hout * Wout
-    windows = _windows(x, HH, WW, stride, pad)
-    w_rows = w.reshape(F, K)
-    dout_rows = dout.reshape(N, F, P)
-    dxp = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=dout.dtype)
-    dw = np.zeros((F, K), dtype=dout.dtype)
-    for batch in _image_chunks(N, K * P * x.itemsize):
-        cols = windows[batch].reshape(-1, K, P)
-        dw += np.matmul(dout_rows[batch], cols.transpose(0, 2, 1)).sum(axis=0)
-        dcols = np.matmul(w_rows.T, dout_rows[batch])     # (n, K, P)
-        _add_windows(dxp[batch], dcols.reshape(-1, C, HH, WW, Hout, Wout), stride)
-    return dxp[:, :, pad:pad + H, pad:pad + W], dw.reshape(w.shape), dout.sum(axis=(0, 2, 3))
+    w_rows = w.reshape(F, -1)
+    dx = np.empty(x.shape, dtype=dout.dtype)
+    dw = np.zeros(w_rows.shape, dtype=dout.dtype)
+    for batch in _image_chunks(N, C * HH * WW * Hout * Wout * x.itemsize):
+        cols = im2col(x[batch], HH, WW, stride, pad)
+        dout_rows = dout[batch].transpose(1, 0, 2, 3).reshape(F, -1)   # (F, n*Hout*Wout)
+        dw += dout_rows @ cols.T
+        dx[batch] = col2im(w_rows.T @ dout_rows, dx[batch].shape, HH, WW, stride, pad)
+    return dx, dw.reshape(w.shape), dout.sum(axis=(0, 2, 3))

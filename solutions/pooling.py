@@ -86,10 +86,7 @@ def max_pool_backward(dout, x, pool=2, stride=2):
     dx = np.zeros(x.shape, dtype=dout.dtype)
     for i, j, mask in _first_max_masks(x, pool, stride, Hout, Wout):
         cell = _offset_view(dx, i, j, stride, Hout, Wout)
-        if stride >= pool:             # windows do not overlap: each pixel gets at most one value
-            np.copyto(cell, dout, where=mask)
-        else:
-            np.add(cell, dout, out=cell, where=mask)
+        cell += np.where(mask, dout, 0)          # overlapping windows add up
     return dx
 
 

@@ -1,0 +1,1 @@
+"""Submissions that prove the autograder right: correct, mutated, stubbed and faulty ones."""
