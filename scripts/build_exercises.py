@@ -1,0 +1,269 @@
+"""Build the nbgrader source notebooks exercises/<id>/<id>.ipynb from scripts/exercise_specs/.
+
+    python scripts/build_exercises.py            # write all eight notebooks
+    python scripts/build_exercises.py --check    # exit 1 if a committed notebook is stale
+
+Each graded function becomes three cells: its task (markdown), its solution cell (grade_id =
+the function's name; the solution region delegates to solutions/) and its test cell
+(grade_id = test_<name>, points from autograder.points.POINTS): visible checks against the
+fixtures, then hidden tests that run the grader's full catalogue in the kernel.
+"""
+import argparse
+import ast
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from exercise_specs import ASSIGNMENTS, Code, Graded, Helper, Markdown, load  # noqa: E402
+
+SCHEMA_VERSION = 3
+
+SETUP = '''\
+# Setup: run this cell first. The visible checks under each function compare your code with
+# fixtures.npz (the reference solution's results on small inputs, shipped with this notebook).
+import ast
+import contextlib
+import json
+import os
+import sys
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+_FIXTURES = np.load("fixtures.npz")
+_CASES = json.loads(str(_FIXTURES["__cases__"]))
+
+
+def _decode(tree):
+    """Rebuild a stored value: {"array": key}, {"tuple": [...]}, {"list": [...]}, {"literal": repr}."""
+    if "array" in tree:
+        return _FIXTURES[tree["array"]].copy()
+    if "tuple" in tree:
+        return tuple(_decode(t) for t in tree["tuple"])
+    if "list" in tree:
+        return [_decode(t) for t in tree["list"]]
+    return ast.literal_eval(tree["literal"])
+
+
+def _difference(where, got, want):
+    """None when got matches want, else a sentence that says how they differ."""
+    if isinstance(want, np.ndarray):
+        if not isinstance(got, np.ndarray):
+            return f"{where} is {type(got).__name__}, expected a numpy array"
+        if got.shape != want.shape:
+            return f"{where} has shape {got.shape}, expected {want.shape}"
+        if got.dtype != want.dtype:
+            return f"{where} has dtype {got.dtype}, expected {want.dtype} (keep the inputs' float dtype)"
+        tol = 1e-4 if want.dtype == np.float32 else 1e-7
+        bad = ~np.isclose(got, want, rtol=tol, atol=tol)
+        if bad.any():
+            first = tuple(int(i) for i in np.argwhere(bad)[0])
+            return (f"{where} is wrong in {int(bad.sum())} of {bad.size} elements; the first is at "
+                    f"index {first}: got {got[first]!r}, expected {want[first]!r}")
+        return None
+    if isinstance(want, (tuple, list)):
+        if not isinstance(got, (tuple, list)) or len(got) != len(want):
+            return f"{where} is {got!r}, expected {len(want)} values: {want!r}"
+        for i, (g, w) in enumerate(zip(got, want)):
+            problem = _difference(f"{where}[{i}]", g, w)
+            if problem:
+                return problem
+        return None
+    return None if got == want else f"{where} is {got!r}, expected {want!r}"
+
+
+def _problem(fn, case):
+    """Run fn on one stored case; None if it matches the reference, else what went wrong."""
+    args = [_decode(a) for a in case["args"]]
+    before = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    call = f"{fn.__name__} on {case['description']}"
+    try:
+        got = fn(*args)
+    except NotImplementedError:
+        return (f"{fn.__name__} is not implemented yet: replace `raise NotImplementedError()` "
+                f"in its cell with your code and run that cell again")
+    except Exception as error:
+        return f"{call} raised {type(error).__name__}: {error}"
+    if got is None:
+        return f"{call} returned None: did you forget `return`?"
+    for name, old, new in zip(case["names"], before, args):
+        if isinstance(old, np.ndarray) and not np.array_equal(old, new, equal_nan=True):
+            return f"{call} modified its input {name} in place: work on a copy"
+    return _difference(f"the result of {call}", got, _decode(case["output"]))
+
+
+def check_against_fixtures(fn):
+    """Compare fn with every stored case for its name; raise AssertionError at the first mismatch."""
+    cases = [c for c in _CASES if c["function"] == fn.__name__]
+    with contextlib.redirect_stderr(sys.stdout):
+        for case in cases:
+            problem = _problem(fn, case)
+            if problem:
+                report(problem)
+                return
+    print(f"{fn.__name__}: all {len(cases)} visible checks passed. The hidden tests check more "
+          f"(other shapes, float32, argument errors).")
+
+
+def report(problem):
+    """Fail a visible check; when nbgrader runs the notebook the hidden tests score, so only print."""
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+        print("visible check failed:", problem)
+    else:
+        raise AssertionError(problem)
+'''
+
+HIDDEN = '''\
+### BEGIN HIDDEN TESTS
+# The grader's full checks for {name}, run in this kernel (instructors' source notebook only:
+# students' scores come from the sandboxed grader). nbgrader gives 0 to a cell that writes to
+# stderr, so harmless warnings from correct code go to stdout; the numeric last expression is
+# this cell's partial credit, capped at its points.
+import autograder.incell
+with contextlib.redirect_stderr(sys.stdout):
+    _points = autograder.incell.check("{assignment}", "{name}", {name})
+min(max(float(_points), 0.0), {points!r})
+### END HIDDEN TESTS
+'''
+
+
+def points_table():
+    """autograder.points.POINTS: the single source of every function's points."""
+    from autograder.points import POINTS
+    return POINTS
+
+
+def _source(text):
+    lines = text.splitlines(keepends=True)
+    if lines:
+        lines[-1] = lines[-1].rstrip("\n")
+    return lines
+
+
+def _meta(grade_id, *, solution=False, grade=False, locked=False, points=None):
+    nbgrader = {"grade": grade, "grade_id": grade_id, "locked": locked,
+                "schema_version": SCHEMA_VERSION, "solution": solution, "task": False}
+    if points is not None:
+        nbgrader["points"] = points
+    meta = {"nbgrader": nbgrader}
+    if locked:
+        meta.update(deletable=False, editable=False)
+    return meta
+
+
+def markdown_cell(cell_id, text):
+    return {"cell_type": "markdown", "id": cell_id, "metadata": {}, "source": _source(text.strip())}
+
+
+def code_cell(cell_id, source, metadata=None):
+    return {"cell_type": "code", "execution_count": None, "id": cell_id, "metadata": metadata or {},
+            "outputs": [], "source": _source(source.strip("\n"))}
+
+
+def solution_source(graded):
+    """def line, docstring, and the solution region (by default: delegate to solutions/)."""
+    body = graded.solution or (
+        f"from solutions import {graded.name} as _reference\n"
+        f"return _reference({', '.join(graded.parameters)})")
+    doc = textwrap.indent(graded.doc.strip(), "    ").lstrip()
+    return (f"def {graded.signature}:\n"
+            f'    """{doc}\n    """\n'
+            f"    ### BEGIN SOLUTION\n"
+            f"{textwrap.indent(body.strip(), '    ')}\n"
+            f"    ### END SOLUTION\n")
+
+
+def test_source(exercise, graded, points):
+    visible = graded.visible.strip() if graded.visible else (
+        f"# Visible checks: your {graded.name} against the reference solution's results.\n"
+        f"check_against_fixtures({graded.name})")
+    return visible + "\n" + HIDDEN.format(name=graded.name, assignment=exercise.assignment,
+                                          points=float(points))
+
+
+def intro_text(exercise):
+    number = int(exercise.assignment[2:4])
+    return (f"# Exercises for chapter {number}: {exercise.title}\n\n"
+            f"{exercise.intro.strip()}\n\n"
+            f"Read [chapter {number}](../../{exercise.chapter}) first. Then, for each function below: "
+            f"replace `raise NotImplementedError()` with your code, run the cell, and run the check "
+            f"cell under it. The checks you see compare your function with the reference "
+            f"solution on small inputs; when you submit, hidden tests check many more cases.\n\n"
+            f"How your notebook is graded: only the function cells run, each on its own, after "
+            f"`import numpy as np`. Put any other import inside your function's cell; you may call "
+            f"functions from earlier cells of this notebook. Use numpy only (scipy and other "
+            f"libraries are not available to the grader), do not change the function names or "
+            f"signatures, and keep the inputs unmodified.")
+
+
+def build(assignment, points=None):
+    """The notebook (a dict in nbformat 4.5) of one assignment."""
+    exercise = load(assignment)
+    points = (points or points_table())[assignment]
+    graded_names = [g.name for g in exercise.graded]
+    if list(points) != graded_names:
+        raise ValueError(f"{assignment}: the spec grades {graded_names}, autograder.points has {list(points)}")
+    cells = [markdown_cell("intro", intro_text(exercise)),
+             code_cell("setup", SETUP, _meta("setup", locked=True))]
+    counter = 0
+    for cell in exercise.cells:
+        counter += 1
+        if isinstance(cell, Markdown):
+            cells.append(markdown_cell(f"text-{counter:02d}", cell.text))
+        elif isinstance(cell, Code):
+            cells.append(code_cell(f"demo-{counter:02d}", cell.source))
+        elif isinstance(cell, Helper):
+            cells.append(code_cell(cell.grade_id, cell.source, _meta(cell.grade_id, solution=True)))
+        elif isinstance(cell, Graded):
+            cells.append(markdown_cell(f"task-{cell.name}", f"## `{cell.signature}`\n\n{cell.task.strip()}"))
+            cells.append(code_cell(cell.name, solution_source(cell), _meta(cell.name, solution=True)))
+            test_id = f"test_{cell.name}"
+            cells.append(code_cell(test_id, test_source(exercise, cell, points[cell.name]),
+                                   _meta(test_id, grade=True, locked=True, points=float(points[cell.name]))))
+        else:
+            raise TypeError(f"{assignment}: unknown cell {cell!r}")
+    for cell in cells:
+        if cell["cell_type"] == "code":
+            ast.parse("\n".join(line for line in "".join(cell["source"]).splitlines()))
+    return {"cells": cells,
+            "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
+                                        "name": "python3"},
+                         "language_info": {"name": "python"}},
+            "nbformat": 4, "nbformat_minor": 5}
+
+
+def render(notebook):
+    return json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def path_of(assignment):
+    return ROOT / "exercises" / assignment / f"{assignment}.ipynb"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only report stale notebooks (exit 1)")
+    parser.add_argument("assignments", nargs="*", default=list(ASSIGNMENTS))
+    args = parser.parse_args(argv)
+    stale = []
+    for assignment in args.assignments:
+        text, path = render(build(assignment)), path_of(assignment)
+        if args.check:
+            if not path.exists() or path.read_text() != text:
+                stale.append(str(path.relative_to(ROOT)))
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            print(f"wrote {path.relative_to(ROOT)}")
+    if stale:
+        print("stale (run python scripts/build_exercises.py):", *stale, sep="\n  ")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""Readable specifications of the eight exercise notebooks.
+
+One module per assignment (``ch02_convolution.py`` ...) lists the notebook's cells in order:
+``Markdown`` text, ``Graded`` functions (task statement, signature, docstring, the inputs of the
+visible checks) and ungraded ``Code`` demos. ``scripts/build_exercises.py`` turns each into
+``exercises/<id>/<id>.ipynb``; ``scripts/make_fixtures.py`` runs the reference solution on the
+``cases`` of every graded function and stores the results in ``exercises/<id>/fixtures.npz``.
+"""
+import ast
+import importlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+ASSIGNMENTS = ("ch01_motivation", "ch02_convolution", "ch03_padding_stride", "ch04_pooling",
+               "ch05_normalization", "ch06_backprop", "ch07_im2col", "ch08_fine_tuning")
+
+
+@dataclass(frozen=True)
+class Markdown:
+    text: str
+
+
+@dataclass(frozen=True)
+class Code:
+    """An ungraded code cell (a demo that shows the student's functions at work)."""
+    source: str
+
+
+@dataclass(frozen=True)
+class Helper:
+    """An ungraded solution cell: code graded functions after it may call (the grader runs every
+    solution cell). Its solution regions hold the student's earlier work; the rest is given."""
+    grade_id: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Case:
+    """One visible check: a description a student can read and the positional arguments.
+
+    args(rng) builds the arguments from a seeded generator, so fixtures are reproducible.
+    """
+    description: str
+    args: Callable[[np.random.Generator], tuple]
+
+
+@dataclass(frozen=True)
+class Graded:
+    """A graded function: its task statement, stub and visible checks.
+
+    signature: "corr2d(x, k)" (the def line without `def` and the colon).
+    doc: the docstring (shapes and formula), as in solutions/.
+    task: markdown stating the task precisely.
+    cases: visible checks against fixtures; or `visible`: the code of a custom visible check
+    (for functions whose inputs cannot be stored in a fixture, such as a callable).
+    solution: the solution region's body; by default it delegates to solutions/<name>.
+    """
+    signature: str
+    doc: str
+    task: str
+    cases: tuple = ()
+    visible: str = ""
+    solution: str = ""
+
+    @property
+    def name(self):
+        return self.signature.split("(", 1)[0]
+
+    @property
+    def parameters(self):
+        """Parameter names of the signature, in order."""
+        tree = ast.parse(f"def {self.signature}: pass")
+        args = tree.body[0].args
+        return [a.arg for a in args.posonlyargs + args.args]
+
+
+@dataclass(frozen=True)
+class Exercise:
+    assignment: str
+    title: str
+    intro: str
+    cells: tuple = field(default_factory=tuple)
+    data: dict = field(default_factory=dict)   # {file name: () -> {key: array}}, shipped next to the notebook
+
+    @property
+    def chapter(self):
+        """book/NN_<topic>.md for chNN_<topic>."""
+        return f"book/{self.assignment[2:]}.md"
+
+    @property
+    def graded(self):
+        return [cell for cell in self.cells if isinstance(cell, Graded)]
+
+
+def load(assignment):
+    """The Exercise spec of one assignment id."""
+    return importlib.import_module(f"{__name__}.{assignment}").EXERCISE
+
+
+def randn(rng, *shape, dtype=np.float64):
+    """Standard normal array of the given shape and dtype."""
+    return rng.standard_normal(shape).astype(dtype)

@@ -1,0 +1,116 @@
+"""Exercise spec: chapter 1, why convolutions."""
+from . import Case, Code, Exercise, Graded, Markdown, randn
+
+EXERCISE = Exercise(
+    assignment="ch01_motivation",
+    title="Why convolutions",
+    intro="""
+A dense layer on an image connects every output unit to every pixel. A convolutional layer
+makes two assumptions instead: *locality* (a unit looks at a small window) and *weight
+sharing* (every window is read by the same filter). Here you count what each assumption saves
+and write a convolution as the big, sparse, repetitive matrix that a dense layer would need.
+""",
+    cells=(
+        Graded(
+            signature="dense_param_count(in_shape, units, bias=True)",
+            doc="""Parameters of a dense layer on a flattened (C, H, W) input.
+
+in_shape: (C, H, W) -> C*H*W*units weights, plus `units` biases when bias is True.""",
+            task="""
+A dense layer flattens its input of shape `in_shape = (C, H, W)` and connects each of its
+`units` outputs to all `C*H*W` inputs. Return the number of parameters as a Python `int`:
+`C*H*W*units` weights, plus one bias per unit when `bias` is true.
+Example: `dense_param_count((3, 32, 32), 10)` is `30730`.
+""",
+            cases=(
+                Case("in_shape (3, 32, 32), 10 units", lambda r: ((3, 32, 32), 10)),
+                Case("in_shape (1, 28, 28), 100 units, no bias", lambda r: ((1, 28, 28), 100, False)),
+            ),
+        ),
+        Graded(
+            signature="conv_param_count(c_in, c_out, k, bias=True)",
+            doc="""Parameters of a conv layer with c_out filters of shape (c_in, k, k).
+
+-> c_out*c_in*k*k weights, plus c_out biases when bias is True.""",
+            task="""
+A conv layer has `c_out` filters, each of shape `(c_in, k, k)`, and one bias per filter.
+Return the number of parameters as an `int`. It does not depend on the image size: that is
+weight sharing. Example: `conv_param_count(3, 16, 3)` is `448`.
+""",
+            cases=(
+                Case("c_in 3, c_out 16, k 3", lambda r: (3, 16, 3)),
+                Case("c_in 64, c_out 128, k 1, no bias", lambda r: (64, 128, 1, False)),
+            ),
+        ),
+        Graded(
+            signature="locally_connected_param_count(in_shape, c_out, k, stride=1, pad=0, bias=True)",
+            doc="""Parameters of a locally connected layer: a conv layer without weight sharing.
+
+in_shape: (C, H, W). Each of the c_out*Hout*Wout output units has its own k x k x C filter
+and, with bias, its own bias: c_out*Hout*Wout*(C*k*k + 1).""",
+            task="""
+A *locally connected* layer keeps locality but drops weight sharing: every output unit
+`(f, i, j)` has its own `C x k x k` filter, and, when `bias` is true, its own bias. The output
+is `c_out x Hout x Wout` with `Hout = floor((H + 2*pad - k) / stride) + 1` (likewise `Wout`).
+Return the parameter count as an `int`. Example: `locally_connected_param_count((3, 32, 32), 16, 3)`
+is `16*30*30*(27 + 1) = 403200`.
+""",
+            cases=(
+                Case("in_shape (3, 32, 32), 16 filters, k 3", lambda r: ((3, 32, 32), 16, 3)),
+                Case("in_shape (2, 9, 7), 4 filters, k 3, stride 2, pad 1", lambda r: ((2, 9, 7), 4, 3, 2, 1)),
+                Case("in_shape (1, 5, 5), 2 filters, k 2, no bias", lambda r: ((1, 5, 5), 2, 2, 1, 0, False)),
+            ),
+        ),
+        Code("""
+# How much do locality and weight sharing save on one 224 x 224 RGB image, 64 outputs?
+try:
+    counts = {"dense (64 units)": dense_param_count((3, 224, 224), 64),
+              "locally connected 3x3": locally_connected_param_count((3, 224, 224), 64, 3, pad=1),
+              "conv 3x3": conv_param_count(3, 64, 3)}
+except NotImplementedError:
+    print("Implement the three counts above to see this comparison.")
+else:
+    for name, count in counts.items():
+        print(f"{name:>24}: {count:>12,d} parameters")
+"""),
+        Graded(
+            signature="conv_as_matrix(w, in_shape, stride=1, pad=0)",
+            doc="""The dense matrix of a conv layer (no bias) acting on one flattened image.
+
+w: (F, C, HH, WW), in_shape: (C, H, W) -> M: (F*Hout*Wout, C*H*W) with
+M @ x.ravel() == conv(x[None], w).ravel(). Taps that fall in the zero padding are dropped.""",
+            task="""
+A convolution is linear in its input, so it is a matrix. Build `M` of shape
+`(F*Hout*Wout, C*H*W)` such that, for one image `x` of shape `in_shape = (C, H, W)`,
+`M @ x.ravel()` equals the conv layer's output (cross-correlation, zero padding `pad`, stride
+`stride`, no bias) flattened in C order, i.e. `out[f, i, j]` sits at row `(f*Hout + i)*Wout + j`.
+Row `(f, i, j)` holds `w[f, c, a, b]` in column `(c*H + i*stride + a - pad)*W + (j*stride + b - pad)`
+for every tap that lands inside the image; taps on the padding contribute nothing.
+`M` has `w`'s float dtype.
+""",
+            cases=(
+                Case("w (1, 1, 2, 2), in_shape (1, 3, 3)", lambda r: (randn(r, 1, 1, 2, 2), (1, 3, 3))),
+                Case("w (2, 3, 3, 3), in_shape (3, 4, 5), stride 2, pad 1",
+                     lambda r: (randn(r, 2, 3, 3, 3), (3, 4, 5), 2, 1)),
+                Case("float32 w (2, 1, 3, 2), in_shape (1, 5, 4), pad 1",
+                     lambda r: (randn(r, 2, 1, 3, 2, dtype="float32"), (1, 5, 4), 1, 1)),
+            ),
+        ),
+        Code("""
+# The matrix of a 3x3 conv on a 1-channel 8x8 image: each row is the same filter, shifted.
+# Sparse (locality) and repetitive (weight sharing): compare its size with dense_param_count.
+try:
+    M = conv_as_matrix(np.arange(1.0, 10.0).reshape(1, 1, 3, 3), (1, 8, 8), pad=1)
+except NotImplementedError:
+    print("Implement conv_as_matrix to see its structure.")
+else:
+    print(f"M has shape {M.shape}; {np.count_nonzero(M)} of its {M.size} entries are non-zero")
+    plt.figure(figsize=(6, 6))
+    plt.imshow(M, cmap="viridis", interpolation="nearest")
+    plt.title("conv_as_matrix: 3x3 kernel, 8x8 image, pad 1")
+    plt.xlabel("input pixel (c, h, w)")
+    plt.ylabel("output unit (f, i, j)")
+    plt.show()
+"""),
+    ),
+)

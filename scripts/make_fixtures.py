@@ -1,0 +1,122 @@
+"""Generate exercises/<id>/fixtures.npz (the reference solution's results on the visible cases)
+and the data files a notebook ships (Exercise.data, e.g. chapter 8's digits).
+
+    python scripts/make_fixtures.py            # write all eight fixture files
+    python scripts/make_fixtures.py --check    # exit 1 if a committed fixture file is stale
+
+The cases are the `cases` of each Graded function in scripts/exercise_specs/. Every case's
+inputs come from a generator seeded by (assignment, function, case index), so the files are
+reproducible. Layout of a file: "__cases__" is a JSON list of {function, description, names,
+args, output}; args/output are trees of {"array": key} (an array stored under that key),
+{"tuple": [...]}, {"list": [...]} and {"literal": repr} (read back with ast.literal_eval).
+The notebook's setup cell reads them with numpy only.
+"""
+import argparse
+import json
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import solutions  # noqa: E402
+from exercise_specs import ASSIGNMENTS, load  # noqa: E402
+
+
+def _encode(value, key, arrays):
+    if isinstance(value, np.ndarray):
+        arrays[key] = value
+        return {"array": key}
+    if isinstance(value, tuple):
+        return {"tuple": [_encode(v, f"{key}.{i}", arrays) for i, v in enumerate(value)]}
+    if isinstance(value, list) and any(isinstance(v, np.ndarray) for v in value):
+        return {"list": [_encode(v, f"{key}.{i}", arrays) for i, v in enumerate(value)]}
+    if isinstance(value, np.generic):
+        value = value.item()
+    text = repr(value)
+    if type(value) not in (int, float, bool, str, list, tuple) or eval(text, {}) != value:
+        raise TypeError(f"{key}: cannot store {value!r} as a literal")
+    return {"literal": text}
+
+
+def _copy(value):
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def fixtures(assignment):
+    """{key: array} of one assignment's fixture file, "__cases__" included."""
+    arrays, cases = {}, []
+    for graded in load(assignment).graded:
+        for index, case in enumerate(graded.cases):
+            reference = getattr(solutions, graded.name)
+            rng = np.random.default_rng(zlib.crc32(f"{assignment}/{graded.name}/{index}".encode()))
+            args = tuple(case.args(rng))
+            if len(args) > len(graded.parameters):
+                raise ValueError(f"{graded.name}: case {case.description!r} has too many arguments")
+            key = f"{graded.name}.{index}"
+            output = reference(*(_copy(a) for a in args))
+            cases.append({
+                "function": graded.name, "description": case.description,
+                "names": graded.parameters[:len(args)],
+                "args": [_encode(a, f"{key}.{name}", arrays) for name, a in zip(graded.parameters, args)],
+                "output": _encode(output, f"{key}.out", arrays),
+            })
+    arrays["__cases__"] = np.array(json.dumps(cases, indent=1))
+    return arrays
+
+
+def files(assignment):
+    """{path: () -> {key: array}}: fixtures.npz and the data files the notebook ships."""
+    folder = ROOT / "exercises" / assignment
+    made = {folder / "fixtures.npz": lambda: fixtures(assignment)}
+    made.update({folder / name: build for name, build in load(assignment).data.items()})
+    return made
+
+
+def differs(path, build):
+    """A reason why the committed file differs from a fresh build, or None."""
+    if not path.exists():
+        return "missing"
+    fresh = build()
+    with np.load(path) as stored:
+        if set(stored.files) != set(fresh):
+            return f"keys differ: {sorted(set(stored.files) ^ set(fresh))}"
+        for key, value in fresh.items():
+            old = stored[key]
+            if old.dtype != value.dtype or old.shape != value.shape:
+                return f"{key} differs in dtype or shape"
+            # a refactor of solutions/ may move results by rounding: that is not stale
+            same = (np.allclose(old, value, rtol=1e-9, atol=1e-12) if value.dtype.kind == "f"
+                    else np.array_equal(old, value))
+            if not same:
+                return f"{key} differs"
+    return None
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only report stale files (exit 1)")
+    parser.add_argument("assignments", nargs="*", default=list(ASSIGNMENTS))
+    args = parser.parse_args(argv)
+    stale = []
+    for assignment in args.assignments:
+        for path, build in files(assignment).items():
+            if args.check:
+                reason = differs(path, build)
+                if reason:
+                    stale.append(f"{path.relative_to(ROOT)}: {reason}")
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez_compressed(path, **build())
+            print(f"wrote {path.relative_to(ROOT)} ({path.stat().st_size} bytes)")
+    if stale:
+        print("stale (run python scripts/make_fixtures.py):", *stale, sep="\n  ")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
