@@ -123,6 +123,27 @@ def test_only_graded_cells_hold_hidden_tests_or_solutions(assignment):
             assert meta.get("solution")
 
 
+STUDENT_MODULES = {"numpy", "scipy", "matplotlib"}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_imports_only_numpy_scipy_matplotlib_and_the_standard_library(assignment):
+    """Does the released notebook run on a student's machine that has only numpy, scipy and
+    matplotlib? (Hidden tests and solution regions are removed from the release.)"""
+    imported = set()
+    for cell in notebook(assignment)["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        code = SOLUTION.sub("", HIDDEN.sub("", source(cell)))
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                imported.add(node.module.split(".")[0])
+    foreign = imported - STUDENT_MODULES - set(sys.stdlib_module_names)
+    assert not foreign, f"{assignment}'s release imports {sorted(foreign)}"
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_notebook_links_its_chapter(assignment):
     intro = source(notebook(assignment)["cells"][0])

@@ -102,3 +102,11 @@ def load(assignment):
 def randn(rng, *shape, dtype=np.float64):
     """Standard normal array of the given shape and dtype."""
     return rng.standard_normal(shape).astype(dtype)
+
+
+def grey_photo(name):
+    """{"grey": uint8 (H/2, W/2)} of one of scikit-learn's bundled photos, so that the released
+    notebook's demos need neither scikit-learn nor a download."""
+    from sklearn.datasets import load_sample_image
+
+    return {"grey": load_sample_image(name).mean(axis=2)[::2, ::2].round().astype(np.uint8)}

@@ -1,5 +1,5 @@
 """Exercise spec: chapter 4, pooling."""
-from . import Case, Code, Exercise, Graded, Markdown, randn
+from . import Case, Code, Exercise, Graded, Markdown, grey_photo, randn
 
 
 def ties(rng, *shape):
@@ -50,9 +50,8 @@ window. Keep `x`'s float dtype.
         ),
         Code("""
 # Pooling a real photo: max keeps the bright details, average blurs. Each is 4x smaller.
-from sklearn.datasets import load_sample_image
-
-photo = load_sample_image("flower.jpg").mean(axis=2) / 255.0          # grey, 427 x 640
+with np.load("photo.npz") as data:      # scikit-learn's flower.jpg, grey, shipped with this notebook
+    photo = data["grey"] / 255.0                                        # 214 x 320
 try:
     pooled = {"max 4x4": max_pool_forward(photo[None, None], 4, 4)[0, 0],
               "average 4x4": avg_pool_forward(photo[None, None], 4, 4)[0, 0]}
@@ -187,4 +186,5 @@ else:
     plt.show()
 """),
     ),
+    data={"photo.npz": lambda: grey_photo("flower.jpg")},
 )

@@ -166,35 +166,35 @@ whose second dimension is not `C*H*W` is a `ValueError`.
             ),
         ),
         Code("""
-# A dense "template" classifier for 8x8 digits (one row per digit: its mean image, centred),
-# turned into a conv and slid over a 8 x 40 strip of five digits: row k of the score map is
-# high where the window looks like digit k (templates are a weak classifier: expect mistakes).
+# A dense "template" classifier for the digits 5-9 of digits.npz (one row per digit: its mean
+# image, centred), turned into a conv and slid over a 8 x 40 strip of five digits: row k of the
+# score map is high where the window looks like digit 5 + k (templates are a weak classifier:
+# expect mistakes).
 from scipy.signal import correlate
-from sklearn.datasets import load_digits
 
-digits = load_digits()
-images, labels = digits.images / 16.0, digits.target
-templates = np.stack([images[labels == k].mean(axis=0) for k in range(10)])
+with np.load("digits.npz") as data:
+    images, labels = data["x_train"][:, 0], data["y_train"]
+templates = np.stack([images[labels == k].mean(axis=0) for k in range(5)])
 templates -= templates.mean(axis=(1, 2), keepdims=True)
-W_dense, b_dense = templates.reshape(10, 64), np.zeros(10)
-strip = np.concatenate([images[np.flatnonzero(labels == k)[0]] for k in (3, 1, 4, 1, 5)], axis=1)
+W_dense, b_dense = templates.reshape(5, 64), np.zeros(5)
+strip = np.concatenate([images[np.flatnonzero(labels == k)[0]] for k in (3, 1, 4, 0, 2)], axis=1)
 try:
     w_conv, b_conv = fc_to_conv(W_dense, b_dense, (1, 8, 8))
 except NotImplementedError:
     print("Implement fc_to_conv to slide the classifier over the strip.")
 else:
-    scores = np.stack([correlate(strip, w_conv[k, 0], mode="valid")[0] + b_conv[k] for k in range(10)])
+    scores = np.stack([correlate(strip, w_conv[k, 0], mode="valid")[0] + b_conv[k] for k in range(5)])
     fig, axes = plt.subplots(2, 1, figsize=(10, 5))
     axes[0].imshow(strip, cmap="gray_r")
     axes[0].set_title("input strip")
     axes[1].imshow(scores, cmap="viridis", aspect="auto")
-    axes[1].set_yticks(range(10))
+    axes[1].set_yticks(range(5), labels=[str(5 + k) for k in range(5)])
     axes[1].set_xlabel("horizontal offset of the 8x8 window")
     axes[1].set_ylabel("digit")
     axes[1].set_title("score map of the convolutionalized dense layer")
     plt.tight_layout()
     plt.show()
-    print("best digit every 8 pixels:", scores.argmax(axis=0)[::8])
+    print("best digit every 8 pixels:", 5 + scores.argmax(axis=0)[::8], "(the strip holds 8 6 9 5 7)")
 """),
         Markdown(f"""
 ## Fine-tuning on new digits
