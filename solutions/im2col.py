@@ -3,9 +3,10 @@ import numpy as np
 
 from ._checks import as_float, check_int, check_ndim, check_shape, check_stride_pad, conv_shapes, float_dtype, output_size
 
-# The conv layer builds its column matrix a few images at a time, so that each chunk is
-# still in cache when the matrix product reads it; a few MiB keeps it in L2/L3.
-_CHUNK_BYTES = 4 * 2**20
+# The conv layer builds its column matrix a few images at a time, so that each chunk (and,
+# going backward, its gradient) is still in the last-level cache when the matrix products
+# read it, and no batch-sized column matrix is ever allocated.
+_CHUNK_BYTES = 8 * 2**20
 
 
 def _window_args(x_shape, HH, WW, stride, pad):
@@ -15,29 +16,6 @@ def _window_args(x_shape, HH, WW, stride, pad):
     Hout = output_size(x_shape[2], HH, stride, pad, what="input height")
     Wout = output_size(x_shape[3], WW, stride, pad, what="input width")
     return HH, WW, stride, pad, Hout, Wout
-
-
-def _windows(x, HH, WW, stride, pad):
-    """Every HH x WW window of the zero-padded x, as a view (nothing is copied but the padding).
-
-    x: (N, C, H, W) -> (N, C, HH, WW, Hout, Wout), [n, c, i, j, oh, ow] =
-    xpad[n, c, oh*stride + i, ow*stride + j].
-    """
-    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))) if pad else x
-    windows = np.lib.stride_tricks.sliding_window_view(xp, (HH, WW), axis=(2, 3))
-    return windows[:, :, ::stride, ::stride].transpose(0, 1, 4, 5, 2, 3)
-
-
-def _add_windows(dxp, blocks, stride):
-    """Add blocks (N, C, HH, WW, Hout, Wout) onto the windows of dxp (N, C, Hp, Wp), in place.
-
-    One strided add per kernel offset (i, j): within one offset no two windows hit the
-    same pixel, so plain += is right, and overlaps between offsets add up.
-    """
-    _, _, HH, WW, Hout, Wout = blocks.shape
-    for i in range(HH):
-        for j in range(WW):
-            dxp[:, :, i:i + stride * Hout:stride, j:j + stride * Wout:stride] += blocks[:, :, i, j]
 
 
 def im2col(x, HH, WW, stride=1, pad=0):
@@ -50,8 +28,10 @@ def im2col(x, HH, WW, stride=1, pad=0):
     x = check_ndim("x", x, 4, "(N, C, H, W)")
     HH, WW, stride, pad, Hout, Wout = _window_args(x.shape, HH, WW, stride, pad)
     N, C = x.shape[:2]
-    windows = _windows(x, HH, WW, stride, pad)             # (N, C, HH, WW, Hout, Wout)
-    cols = windows.transpose(1, 2, 3, 0, 4, 5).reshape(C * HH * WW, N * Hout * Wout)
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))) if pad else x
+    windows = np.lib.stride_tricks.sliding_window_view(xp, (HH, WW), axis=(2, 3))
+    windows = windows[:, :, ::stride, ::stride]            # (N, C, Hout, Wout, HH, WW)
+    cols = windows.transpose(1, 4, 5, 0, 2, 3).reshape(C * HH * WW, N * Hout * Wout)
     # With 1x1 windows on one image the reshape is a view of x: writing into cols would change x.
     return cols.copy() if np.may_share_memory(cols, x) else cols
 
@@ -69,9 +49,13 @@ def col2im(cols, x_shape, HH, WW, stride=1, pad=0):
     N, C, H, W = x_shape
     cols = np.asarray(cols)
     check_shape("cols", cols, (C * HH * WW, N * Hout * Wout))
-    blocks = cols.reshape(C, HH, WW, N, Hout, Wout).transpose(3, 0, 1, 2, 4, 5)
+    blocks = cols.reshape(C, HH, WW, N, Hout, Wout)
     dxp = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=float_dtype(cols))
-    _add_windows(dxp, blocks, stride)
+    # One strided add per kernel offset: within one offset no two columns hit the same pixel.
+    for i in range(HH):
+        for j in range(WW):
+            dxp[:, :, i:i + stride * Hout:stride, j:j + stride * Wout:stride] += \
+                blocks[:, i, j].transpose(1, 0, 2, 3)
     return dxp[:, :, pad:pad + H, pad:pad + W]
 
 

@@ -1,0 +1,95 @@
+"""Smoke test of benchmarks/bench_kernels.py on tiny shapes: it runs, checks every
+implementation against the reference, and writes its table, JSON and plot.
+
+No timing is asserted: timings on shared CI cores say nothing about correctness.
+"""
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_kernels.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_kernels", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def quick_run(bench, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    report = bench.main(["--quick", "--no-torch", "--repeats", "1", "--naive-seconds", "0.05",
+                         "--out-dir", str(out)])
+    return report, out
+
+
+@pytest.mark.slow
+def test_quick_run_times_every_op_shape_and_dtype(bench, quick_run):
+    report, _ = quick_run
+    cells = {(r["op"], r["shape"], r["dtype"]) for r in report["rows"]}
+    assert cells == {(op, shape, dtype) for op in bench.OPS for shape in bench.QUICK_SHAPES
+                     for dtype in ("float32", "float64")}
+
+
+@pytest.mark.slow
+def test_quick_run_reports_positive_times_for_ref_naive_and_scipy(quick_run):
+    report, _ = quick_run
+    for row in report["rows"]:
+        assert row["ref_s"] > 0 and row["naive_s"] > 0
+        assert 0 < row["naive_fraction"] <= 1
+        if row["op"].startswith("conv"):
+            assert row["scipy_s"] > 0
+
+
+@pytest.mark.slow
+def test_quick_run_without_torch_reports_no_torch_ratio(quick_run):
+    report, _ = quick_run
+    assert all(row["torch_s"] is None and row["ref_over_torch"] is None for row in report["rows"])
+
+
+@pytest.mark.slow
+def test_quick_run_measures_the_gemm_peak_and_the_forward_gemm_rate(quick_run):
+    report, _ = quick_run
+    assert report["peak_gflops"]["float32"] > 0 and report["peak_gflops"]["float64"] > 0
+    forward = [r for r in report["rows"] if r["op"] == "conv_fwd"]
+    assert forward and all(r["gemm_gflops"] > 0 and r["conv_fwd_gflops"] > 0 for r in forward)
+
+
+@pytest.mark.slow
+def test_quick_run_writes_table_json_and_plot(quick_run):
+    report, out = quick_run
+    table = (out / "kernels.md").read_text()
+    assert "| op | shape | dtype | ref ms | naive / ref | scipy / ref |" in table
+    assert len([line for line in table.splitlines() if line.startswith("| conv_fwdbwd |")]) == 4
+    assert json.loads((out / "kernels.json").read_text())["rows"] == json.loads(json.dumps(report["rows"]))
+    assert (out / "kernels.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_capped_extrapolates_from_the_units_it_ran(bench):
+    ran = []
+    total, fraction = bench.capped(ran.append, list(range(10)), seconds=0.0)
+    assert ran == [0] and fraction == pytest.approx(0.1) and total >= 0
+
+
+def test_check_rejects_an_implementation_that_disagrees_with_ref(bench):
+    import numpy as np
+
+    with pytest.raises(AssertionError, match="naive disagrees with ref"):
+        bench._check("naive", [np.ones(3)], [np.zeros(3)], np.float64)
+
+
+def test_committed_results_cover_every_op_shape_and_dtype(bench):
+    report = json.loads((bench.RESULTS / "kernels.json").read_text())
+    cells = {(r["op"], r["shape"], r["dtype"]) for r in report["rows"]}
+    assert cells == {(op, shape, dtype) for op in bench.OPS for shape in bench.SHAPES
+                     for dtype in ("float32", "float64")}
+
+
+def test_committed_table_is_the_committed_json_rendered(bench):
+    report = json.loads((bench.RESULTS / "kernels.json").read_text())
+    assert (bench.RESULTS / "kernels.md").read_text() == bench.markdown(report)
