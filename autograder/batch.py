@@ -14,11 +14,15 @@ from pathlib import Path
 
 from .cases import build_cases
 from .grading import CaseRunner
-from .notebook import read_submission
+from .notebook import identify, read_submission
 from .results import SubmissionResult, TestResult
 from .sandbox import Limits, Sandbox, available_isolation
 
 DEFAULT_TIMEOUT = 10.0
+NO_SOLUTION_CELLS = ("[missing_function] no solution cells with nbgrader metadata were found in the notebook, so "
+                     "none of its functions could be graded: every graded cell needs its nbgrader metadata "
+                     "(solution: true, grade_id: the function's name). Was the notebook saved by an editor that "
+                     "drops cell metadata? Paste your code into the cells of a fresh copy of the released notebook.")
 
 
 def default_seed(student, assignment):
@@ -28,6 +32,13 @@ def default_seed(student, assignment):
 
 def _all_failed(assignment, seed, message):
     return [TestResult(c.function, c.name, 0.0, c.points, False, message) for c in build_cases(assignment, seed)]
+
+
+def time_budget(cases, timeout):
+    """Seconds a submission's cases may take in all: 15 calls' worth of `timeout` (at least 120 s),
+    plus the own limit of every case that has one (fine_tune's 120 s), so a slow but legal
+    outcome-graded call never finds the budget spent."""
+    return max(120.0, 15 * timeout) + sum(c.seconds for c in cases if c.seconds)
 
 
 def grade_submission(path, *, assignment=None, student=None, seed=None, timeout=None, hidden=()):
@@ -45,10 +56,15 @@ def grade_submission(path, *, assignment=None, student=None, seed=None, timeout=
     if submission.status != "ok":
         result.tests = _all_failed(submission.assignment, result.seed, f"[unreadable] {submission.problem}")
         return result
+    if not submission.cells:
+        result.problem = NO_SOLUTION_CELLS[len("[missing_function] "):]
+        result.tests = _all_failed(submission.assignment, result.seed, NO_SOLUTION_CELLS)
+        result.seconds = round(time.monotonic() - started, 3)
+        return result
     timeout = DEFAULT_TIMEOUT if timeout is None else float(timeout)
-    budget = max(120.0, 15 * timeout)
-    limits = Limits(call_seconds=timeout, cpu_seconds=int(budget) + 30)
     cases = build_cases(submission.assignment, result.seed)
+    budget = time_budget(cases, timeout)
+    limits = Limits(call_seconds=timeout, cpu_seconds=int(budget) + 30)
     try:
         with Sandbox(submission.cells, limits=limits, hidden=hidden) as sandbox:
             result.isolation = sandbox.isolation
@@ -69,9 +85,17 @@ def grade_submission(path, *, assignment=None, student=None, seed=None, timeout=
     return result
 
 
-def _pool(jobs):
+# Modules an assignment's grading imports, loaded once by the forkserver rather than by every
+# submission's process: the fine_tune check loads scikit-learn's digits (1.5 s of imports).
+PRELOAD = {"ch08_fine_tuning": ["sklearn.datasets"]}
+
+
+def _pool(jobs, assignments=()):
+    """Processes that grade one submission each, forked from a server that preloaded the grader
+    and what `assignments` need (only when this process starts its forkserver: it is shared)."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["autograder.batch", "autograder.suite.plugin", "pytest"])
+    extra = sorted({m for a in assignments for m in PRELOAD.get(a, [])})
+    context.set_forkserver_preload(["autograder.batch", "autograder.suite.plugin", "pytest", *extra])
     return ProcessPoolExecutor(max_workers=jobs, mp_context=context, max_tasks_per_child=1)
 
 
@@ -81,7 +105,7 @@ def grade_notebook(path, *, assignment=None, student=None, seed=None, timeout=No
     assignment/student: override what the path and metadata say; seed: the inputs' seed
     (default: fixed per student and assignment); timeout: seconds per call of the student's code.
     """
-    with _pool(1) as pool:
+    with _pool(1, {assignment or identify(path)[1]}) as pool:
         return pool.submit(grade_submission, str(path), assignment=assignment, student=student, seed=seed,
                            timeout=timeout).result()
 
@@ -104,7 +128,7 @@ def grade_paths(notebooks, *, jobs=1, seed=None, timeout=None, hidden=(), progre
     A submission whose grading process dies is reported with status "grader_error".
     """
     available_isolation()  # probe once here rather than in every process
-    with _pool(max(1, jobs)) as pool:
+    with _pool(max(1, jobs), {identify(p)[1] for p in notebooks}) as pool:
         futures = {pool.submit(grade_submission, str(p), seed=seed, timeout=timeout, hidden=tuple(hidden)): p
                    for p in notebooks}
         for future in as_completed(futures):

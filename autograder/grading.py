@@ -61,6 +61,30 @@ def raised_message(error, limits=None):
     return f"[raises] {kind}: {message}{place}{hint}"
 
 
+def call_failure(function, outcome, caller, limits=None):
+    """"[id] message" when the call of `function` did not return (it hung, ended the worker, is
+    not defined or raised), None when outcome holds a returned value to judge."""
+    if outcome.ended:
+        return f"[{'timeout' if outcome.ended == 'timeout' else 'process_ended'}] {outcome.detail}"
+    if outcome.missing:
+        return _missing(function, caller, limits)
+    if outcome.error is not None:
+        return raised_message(outcome.error, limits)
+    return None
+
+
+def _missing(function, caller, limits):
+    cells = dict(getattr(caller, "cells", []))
+    error = caller.cell_errors.get(function)
+    if error:
+        return f"[missing_function] {function} is not defined because its cell failed: " + \
+            raised_message(error, limits)[len("[raises] "):]
+    if cells and function not in cells:
+        return (f"[missing_function] {function} is not defined: no solution cell has grade_id {function!r} "
+                "(was the cell deleted or its metadata changed?)")
+    return f"[missing_function] {function} is not defined: define it with exactly this name in its cell"
+
+
 class InProcessCaller:
     """Calls functions of this process (by name) with the same interface as sandbox.Sandbox."""
 
@@ -123,8 +147,10 @@ class CaseRunner:
             passed, message = self._run(case)
         except Exception as exc:  # a fault of the grader itself: say so, never blame the student
             passed, message = False, f"[grader_error] {type(exc).__name__}: {exc}"
+        # an outcome-graded test says what it measured even when it passed (the accuracy reached)
+        keep = message and (not passed or case.check is not None)
         result = TestResult(case.function, case.name, case.points if passed else 0.0, case.points, passed,
-                            "" if passed else f"{case.describe()}: {message}")
+                            f"{case.describe()}: {message}" if keep else "")
         self.results.append(result)
         return result
 
@@ -164,27 +190,10 @@ class CaseRunner:
         return not problems, "; ".join(problems)
 
     def _failure(self, case, outcome):
+        message = call_failure(case.function, outcome, self.caller, self.limits)
         if outcome.ended:
-            kind = "timeout" if outcome.ended == "timeout" else "process_ended"
-            message = f"[{kind}] {outcome.detail}"
             self.stopped[case.function] = f"{message} (in an earlier case of {case.function}; not run again)"
-            return message
-        if outcome.missing:
-            return self._missing(case.function)
-        if outcome.error is not None:
-            return raised_message(outcome.error, self.limits)
-        return None
-
-    def _missing(self, function):
-        cells = dict(getattr(self.caller, "cells", []))
-        error = self.caller.cell_errors.get(function)
-        if error:
-            return f"[missing_function] {function} is not defined because its cell failed: " + \
-                raised_message(error, self.limits)[len("[raises] "):]
-        if cells and function not in cells:
-            return (f"[missing_function] {function} is not defined: no solution cell has grade_id {function!r} "
-                    "(was the cell deleted or its metadata changed?)")
-        return f"[missing_function] {function} is not defined: define it with exactly this name in its cell"
+        return message
 
     @staticmethod
     def _speed(case, outcome, wrong):

@@ -2,7 +2,8 @@
 
 {assignment: {function: points}}, in the order of the course contract. Each point is one test
 case of autograder/cases (a function's points are shared evenly among its cases), so partial
-credit means "this many of the situations the function must handle".
+credit means "this many of the situations the function must handle". The exception is an
+outcome-graded task (fine_tune): one test, all its points or none.
 """
 POINTS = {
     "ch01_motivation": {
@@ -32,6 +33,7 @@ POINTS = {
         "im2col": 4, "col2im": 4, "conv_forward_im2col": 5, "conv_backward_im2col": 5,
     },
     "ch08_fine_tuning": {
-        "fc_to_conv": 3,
+        # fine_tune: one outcome-graded test, all or nothing (autograder/outcome.py, MAX_POINTS)
+        "fc_to_conv": 3, "fine_tune": 5,
     },
 }

@@ -59,7 +59,9 @@ def write_gradescope(results, directory):
 
 def _status_line(result):
     if result.status == "ok":
-        return f"Graded with seed {result.seed} (sandbox: {result.isolation})."
+        # problem: what made a graded submission score nothing at all (no solution cells found)
+        line = f"Graded with seed {result.seed} (sandbox: {result.isolation or 'not started'})."
+        return f"{line} {result.problem}" if result.problem else line
     return f"Status: {result.status}. {result.problem}"
 
 

@@ -4,7 +4,8 @@ from dataclasses import asdict, dataclass, field
 
 @dataclass
 class TestResult:
-    """One test (one case of one function). message: the diagnosis, "" when passed."""
+    """One test (one case of one function). message: the diagnosis, "" when passed (an
+    outcome-graded test, e.g. fine_tune, keeps what it measured: the accuracy reached)."""
     __test__ = False  # not a pytest test class, despite the name
 
     function: str

@@ -23,7 +23,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -153,6 +152,56 @@ def available_isolation(preferred=None):
     return "rlimits"
 
 
+def _descendants(root):
+    """root and every process below it, from /proc (just [root] where /proc cannot be read).
+
+    The worker runs below bwrap or unshare, so its pid is not the launcher's.
+    """
+    children = {}
+    try:
+        entries = [e.name for e in os.scandir("/proc") if e.name.isdigit()]
+    except OSError:
+        return [root]
+    for name in entries:
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                # comm may hold spaces and parentheses: the fields after the last ")" are fixed
+                ppid = int(f.read().rpartition(b")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(name))
+    found, frontier = [], [root]
+    while frontier:
+        pid = frontier.pop()
+        found.append(pid)
+        frontier += children.get(pid, [])
+    return found
+
+
+def _resident_bytes(pid):
+    """Resident memory of pid in bytes, 0 if /proc does not say."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key == "VmRSS":
+                    return int(value.split()[0]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def timeout_detail(seconds, resident, limits):
+    """Why a call timed out, in a student's words. resident: bytes the worker held when it was
+    stopped; a large share of the limit means the call was busy filling memory, which is slow."""
+    text = f"did not finish within {seconds:g} s"
+    if resident >= limits.memory_bytes // 4:
+        return (f"{text} while holding {resident / 2**20:.0f} MiB of memory (the limit is "
+                f"{limits.memory_bytes / 2**30:.1f} GiB): touching a lot of memory is slow, avoid building huge "
+                "arrays (or is it an infinite loop?)")
+    return f"{text} (an infinite loop, or touching a lot of memory?)"
+
+
 def _minimal_env(scratch):
     return {"PATH": "/usr/bin:/bin", "HOME": str(scratch), "TMPDIR": str(scratch), "LANG": "C.UTF-8",
             "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
@@ -229,6 +278,10 @@ class WorkerProcess:
         except Exception as exc:  # the reference rejects the student's arguments: they see the error
             answer, out = {"ok": False, "type": type(exc).__name__, "message": str(exc)[:500]}, []
         protocol.write_frame(self.process.stdin.fileno(), answer, out)
+
+    def resident_bytes(self):
+        """Resident memory of the largest process of the worker's tree (the worker itself)."""
+        return max(map(_resident_bytes, _descendants(self.process.pid)), default=0)
 
     def output(self):
         """What the student's code printed (already capped by the worker)."""
@@ -328,9 +381,10 @@ class Sandbox:
         try:
             reply = self.worker.request(message, arrays, seconds, callback)
         except protocol.Timeout:
+            resident = self.worker.resident_bytes()  # before the kill: was the call filling memory?
             self._retire()
-            limit = seconds or self.limits.call_seconds
-            return Outcome(ended="timeout", detail=f"did not finish within {limit:g} s (an infinite loop?)")
+            return Outcome(ended="timeout", detail=timeout_detail(seconds or self.limits.call_seconds, resident,
+                                                                  self.limits))
         except protocol.Closed:
             detail = self.worker.exit_description()
             self._retire()

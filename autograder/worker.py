@@ -172,12 +172,19 @@ class Worker:
                 else:
                     self.namespace[name] = fn
 
-    @staticmethod
-    def _rebuild(value):
+    @classmethod
+    def _rebuild(cls, value):
+        """value with Probes turned into functions and every array (also inside lists, tuples
+        and dicts, e.g. a network's parameters) a writable copy: np.load gives read-only arrays,
+        and students may write into theirs."""
         if isinstance(value, protocol.Probe):
             return probes.build(value.name, value.args)
         if isinstance(value, np.ndarray):
-            return value.copy()  # np.load arrays may be read-only; students may write into theirs
+            return value.copy()
+        if isinstance(value, (list, tuple)):
+            return type(value)(cls._rebuild(v) for v in value)
+        if isinstance(value, dict):
+            return {k: cls._rebuild(v) for k, v in value.items()}
         return value
 
     def call(self, request, arrays):

@@ -56,6 +56,9 @@ def test_every_catalogued_mistake_changes_some_case(assignment):
     """Can each mistake of the case grid be told apart from the reference on at least one case?"""
     seen, visible = set(), set()
     for case in build_cases(assignment, 3):
+        if case.check is not None:  # outcome-graded: judged by what it achieves, no catalogued transforms
+            assert case.mistakes == []
+            continue
         expected = (case.reference or getattr(ref, case.function))(*[rebuild(a) for a in case.args], **case.kwargs)
         for mistake, fn in case.mistakes:
             seen.add((case.function, mistake))
@@ -75,4 +78,9 @@ def test_every_catalogued_mistake_changes_some_case(assignment):
 
 def test_points_per_case_are_whole():
     for assignment in POINTS:
-        assert all(c.points == 1 for c in build_cases(assignment, 0))
+        assert all(c.points == 1 for c in build_cases(assignment, 0) if c.check is None)
+
+
+def test_an_outcome_graded_function_is_one_case_worth_all_its_points():
+    cases = [c for a in POINTS for c in build_cases(a, 0) if c.check is not None]
+    assert [(c.function, c.points) for c in cases] == [("fine_tune", POINTS["ch08_fine_tuning"]["fine_tune"])]

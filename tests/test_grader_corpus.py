@@ -21,6 +21,7 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 import solutions
+from autograder import outcome
 from autograder.points import POINTS
 from corpus.build import ASSIGNMENTS, build_notebook, callers, correct_cells, stub_cells
 from corpus.calls import CALLS
@@ -32,7 +33,9 @@ from corpus.run import exec_cells
 
 REPO = Path(__file__).resolve().parents[1]
 MUTANTS = all_mutants()
-FUNCTIONS = [(a, f) for a in ASSIGNMENTS for f in POINTS[a]]
+# graded by what they achieve (autograder/outcome.py), not by comparison with solutions/
+OUTCOME_GRADED = {("ch08_fine_tuning", "fine_tune")}
+FUNCTIONS = [(a, f) for a in ASSIGNMENTS for f in POINTS[a] if (a, f) not in OUTCOME_GRADED]
 
 # The mistake catalogue of the autograder's design (team/AUTOGRADER_API.md): every id has a mutant.
 CATALOGUE = """
@@ -65,6 +68,8 @@ def assert_same(got, expected):
 
 
 def calls(function, seed=7):
+    if function == "fine_tune":  # the task's own inputs: the pretrained network and the target split
+        return [outcome.task_inputs()]
     return CALLS[function](np.random.default_rng(seed))
 
 
@@ -80,6 +85,26 @@ def test_correct_submission_agrees_with_solutions(assignment, function):
     student = exec_cells(correct_cells(assignment))[function]
     for args in calls(function):
         assert_same(student(*copy.deepcopy(args)), getattr(solutions, function)(*copy.deepcopy(args)))
+
+
+def test_correct_fine_tune_clears_the_threshold_outside_the_grader():
+    """The corpus' own numpy fine-tuning, run here, reaches the held-out accuracy the task asks."""
+    fine_tune = exec_cells(correct_cells("ch08_fine_tuning"))["fine_tune"]
+    with threadpool_limits(1):  # one BLAS thread, as in the sandbox
+        params = fine_tune(*outcome.task_inputs())
+    accuracy, message = outcome.evaluate(params)
+    assert accuracy is not None, message
+    assert accuracy >= outcome.THRESHOLD + 0.03, message
+
+
+def test_correct_fine_tune_leaves_its_inputs_alone_and_returns_new_arrays():
+    params, x_train, y_train = outcome.task_inputs()
+    before = {k: v.copy() for k, v in params.items()}
+    with threadpool_limits(1):
+        returned = exec_cells(correct_cells("ch08_fine_tuning"))["fine_tune"](params, x_train, y_train)
+    assert all(np.array_equal(params[k], before[k]) for k in before)
+    assert {k: v.shape for k, v in returned.items()} == outcome.PARAM_SHAPES
+    assert not any(np.shares_memory(returned[k], params[k]) for k in params)
 
 
 def _per_value_forward(x, w, b, stride, pad):
@@ -196,6 +221,10 @@ def test_mutant_is_observably_wrong_outside_the_grader(assignment, name):
         fast = exec_cells(correct_cells(assignment))[function]
         args = (x, w, b, 1, 1) if function == "conv_forward_im2col" else (np.ones((2, 4, 12, 12)), x, w, b, 1, 1)
         assert _best_of_3(slow, *args) > 5 * _best_of_3(fast, *args)
+    elif (assignment, function) in OUTCOME_GRADED:
+        with threadpool_limits(1):
+            accuracy, message = outcome.evaluate(namespace[function](*calls(function)[0]))
+        assert accuracy is None or accuracy < outcome.THRESHOLD, message
     else:
         assert _behaves_differently(function, namespace[function], getattr(solutions, function))
 
@@ -432,6 +461,17 @@ def test_faulty_submission_gets_a_clear_message(faulty_batch, name):
         alternatives = words if isinstance(words, tuple) else (words,)
         messages = submission["by_function"].get(function, (0, 0, []))[2]
         assert any(w.lower() in m.lower() for w in alternatives for m in messages), messages[:2]
+
+
+def test_a_notebook_without_nbgrader_metadata_is_told_so_for_every_test(tmp_path):
+    """No solution cells at all: one clear reason, not "zero_pad is not defined" per function."""
+    from autograder.batch import grade_submission
+    path = FAULTY["no_nbgrader_metadata"].write(tmp_path / f"{FAULTY_ASSIGNMENT}.ipynb")
+    result = grade_submission(path, assignment=FAULTY_ASSIGNMENT, student="lost")
+    assert result.score == 0 and result.max_score == sum(POINTS[FAULTY_ASSIGNMENT].values())
+    assert {t.function for t in result.tests} == set(POINTS[FAULTY_ASSIGNMENT])
+    assert all("no solution cells with nbgrader metadata were found" in t.message for t in result.tests)
+    assert "no solution cells with nbgrader metadata" in result.problem
 
 
 @pytest.mark.sandbox

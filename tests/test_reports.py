@@ -15,7 +15,8 @@ def _result():
 def test_grades_csv_has_the_contract_columns(tmp_path):
     reports.write_grades_csv([_result()], tmp_path / "g.csv")
     rows = list(csv.DictReader(open(tmp_path / "g.csv")))
-    assert rows == [{"student": "ada", "assignment": "ch08_fine_tuning", "score": "2", "max_score": "3",
+    # max_score is the assignment's (fc_to_conv 3 + fine_tune 5), not the sum of the tests run
+    assert rows == [{"student": "ada", "assignment": "ch08_fine_tuning", "score": "2", "max_score": "8",
                      "status": "ok"}]
 
 
@@ -49,3 +50,9 @@ def test_reports_create_missing_output_folders(tmp_path):
     reports.write_results_json([_result()], tmp_path / "other" / "results.json")
     assert (tmp_path / "new" / "grades.csv").read_text().startswith("student,assignment")
     assert json.loads((tmp_path / "other" / "results.json").read_text())["submissions"]
+
+
+def test_feedback_of_a_notebook_without_solution_cells_says_why_at_the_top():
+    result = SubmissionResult("ada", "ch08_fine_tuning", "ada.ipynb", seed=5, isolation=None,
+                              problem="no solution cells with nbgrader metadata were found in the notebook")
+    assert "no solution cells with nbgrader metadata" in reports.feedback_markdown(result).split("##")[0]

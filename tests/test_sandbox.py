@@ -1,9 +1,15 @@
 """The sandboxed worker: student code runs isolated, and nothing it does takes the grader down."""
+import io
+import json
+import os
+import struct
+import threading
 import time
 
 import numpy as np
 import pytest
 
+from autograder import protocol
 from autograder.sandbox import Limits, Sandbox, available_isolation, course_paths
 
 pytestmark = pytest.mark.sandbox
@@ -98,3 +104,148 @@ def test_syntax_error_in_one_cell_leaves_the_others_running():
         assert sandbox.call("g", ()).value == 4
         assert sandbox.call("f", ()).missing
         assert sandbox.cell_errors["f"]["type"] == "SyntaxError"
+
+
+def test_an_infinite_loop_is_reported_as_loop_or_memory():
+    outcome, _ = run("def f():\n    while True:\n        pass\n", seconds=1.0)
+    assert outcome.ended == "timeout"
+    assert "an infinite loop, or touching a lot of memory?" in outcome.detail
+
+
+def test_a_timeout_while_filling_memory_says_how_much_memory_was_held():
+    """400 MB written over and over: the call is stopped holding it, and the message says so."""
+    source = "def f():\n    a = np.ones(50_000_000)\n    while True:\n        a += 1\n"
+    outcome, _ = run(source, seconds=4.0)
+    assert outcome.ended == "timeout" and "memory" in outcome.detail
+    held = int(outcome.detail.split("while holding ")[1].split(" MiB")[0])
+    assert 350 <= held <= 1024, outcome.detail
+
+
+# ---------------------------------------------------------------- dicts of arrays, both ways
+
+PARAMS = {"conv1.w": np.arange(18.0).reshape(2, 1, 3, 3), "fc.b": np.float32([1, 2]),
+          "nested": [np.int64(3), (np.zeros((2, 0)), {"deep": np.ones(2, dtype=np.int8)})]}
+
+
+def _assert_same_tree(got, expected):
+    assert type(got) is type(expected), (got, expected)
+    if isinstance(expected, dict):
+        assert list(got) == list(expected)
+        for key in expected:
+            _assert_same_tree(got[key], expected[key])
+    elif isinstance(expected, (list, tuple)):
+        assert len(got) == len(expected)
+        for g, e in zip(got, expected):
+            _assert_same_tree(g, e)
+    else:
+        assert (got.dtype, np.shape(got)) == (expected.dtype, np.shape(expected))
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_a_dict_of_arrays_with_nested_lists_and_tuples_goes_to_the_worker_and_back():
+    outcome, _ = run("def f(params):\n    return params\n", args=(PARAMS,))
+    assert outcome.ok, outcome
+    _assert_same_tree(outcome.value, PARAMS)
+
+
+def test_arrays_inside_a_dict_argument_are_writable_in_the_worker():
+    """A student may update the parameters they are given in place (p -= lr * grad)."""
+    source = "def f(params):\n    params['conv1.w'] -= 1\n    params['nested'][1][1]['deep'] += 1\n    return params\n"
+    outcome, _ = run(source, args=(PARAMS,))
+    assert outcome.ok, outcome.error
+    np.testing.assert_array_equal(outcome.value["conv1.w"], PARAMS["conv1.w"] - 1)
+    np.testing.assert_array_equal(outcome.value["nested"][1][1]["deep"], [2, 2])
+
+
+def test_a_dict_with_a_key_that_is_not_a_string_comes_back_as_a_description():
+    outcome, _ = run("def f():\n    return {'a': np.ones(2), 7: np.ones(2)}\n")
+    assert isinstance(outcome.value, protocol.Opaque) and "key 7 (int)" in repr(outcome.value)
+
+
+def test_an_object_array_inside_a_dict_comes_back_as_a_description_not_unpickled():
+    outcome, _ = run("def f():\n    return {'w': np.array([{'x': 1}], dtype=object)}\n")
+    assert isinstance(outcome.value["w"], protocol.Opaque) and "dtype object" in repr(outcome.value["w"])
+
+
+def _through_pipe(write_to):
+    """What protocol.read_frame makes of the bytes write_to(fd) writes into a real pipe (written
+    from a thread: a frame may be larger than the pipe's buffer)."""
+    read, write = os.pipe()
+    writer = threading.Thread(target=lambda: (write_to(write), os.close(write)))
+    writer.start()
+    try:
+        return protocol.read_frame(read, time.monotonic() + 10)
+    finally:
+        os.close(read)  # a writer still blocked on a full pipe then fails and ends
+        writer.join(10)
+
+
+def _frame(message, arrays=()):
+    return _through_pipe(lambda fd: protocol.write_frame(fd, message, arrays))
+
+
+def _raw_frame(header, payloads=b""):
+    data = json.dumps(header).encode() if not isinstance(header, bytes) else header
+    return _through_pipe(lambda fd: _write_all(fd, struct.pack("!I", len(data)) + data + payloads))
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    try:
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError:  # the reader gave up and closed its end
+        pass
+
+
+def test_encoded_dict_decodes_to_the_same_values():
+    arrays = []
+    tree = protocol.encode(PARAMS, arrays)
+    message, received = _frame({"value": tree}, arrays)
+    _assert_same_tree(protocol.decode(message["value"], received), PARAMS)
+
+
+@pytest.mark.parametrize("tree,arrays,words", [
+    ({"$array": 3}, 1, "does not name"),
+    ({"$array": -1}, 1, "does not name"),
+    ({"$array": True}, 1, "does not name"),
+    ({"$scalar": 0}, 1, "shape (2,)"),
+    ({"$dict": [[1, 2]]}, 0, "not a string"),
+    ({"$dict": [["a", 1], ["a", 2]]}, 0, "appears twice"),
+    ({"$dict": {"a": 1}}, 0, "pairs"),
+    ({"$tuple": 5}, 0, "unexpected"),
+    ({"$what": 1}, 0, "unexpected"),
+], ids=["index_out_of_range", "negative_index", "bool_index", "scalar_not_0d", "non_string_key",
+        "duplicate_key", "dict_not_pairs", "tuple_not_list", "unknown_marker"])
+def test_decode_rejects_a_malformed_value_with_a_protocol_error(tree, arrays, words):
+    with pytest.raises(protocol.ProtocolError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        protocol.decode(tree, [np.zeros(2)] * arrays)
+
+
+def test_decode_rejects_values_nested_deeper_than_allowed():
+    tree = 1
+    for _ in range(protocol.MAX_DEPTH + 5):
+        tree = [tree]
+    with pytest.raises(protocol.ProtocolError, match="nested"):
+        protocol.decode(tree, [])
+
+
+def test_a_header_nested_too_deep_for_json_is_a_protocol_error():
+    with pytest.raises(protocol.ProtocolError, match="not valid"):
+        _raw_frame(b'{"message": ' + b"[" * 200_000 + b"]" * 200_000 + b', "sizes": []}')
+
+
+def test_a_pickled_object_array_from_the_worker_is_refused_not_unpickled():
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([{"payload": 1}], dtype=object), allow_pickle=True)
+    payload = buffer.getvalue()
+    with pytest.raises(protocol.ProtocolError, match="not a valid .npy"):
+        _raw_frame({"message": {"ok": True, "value": {"$array": 0}}, "sizes": [len(payload)]}, payload)
+
+
+def test_an_array_announcing_more_data_than_it_carries_is_refused_before_allocation():
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": "<f8", "fortran_order": False, "shape": (2**40,)})
+    payload = buffer.getvalue() + b"\0" * 64
+    with pytest.raises(protocol.ProtocolError, match="announces 8796093022208 bytes"):
+        _raw_frame({"message": {"ok": True, "value": {"$array": 0}}, "sizes": [len(payload)]}, payload)

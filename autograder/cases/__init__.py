@@ -7,7 +7,9 @@ with. Inputs are drawn from a generator seeded per (submission seed, function), 
 function never changes another function's inputs.
 
 Outcome-graded tasks (e.g. chapter 8's fine-tuning) plug in with `register(...)`: their
-builder returns cases with `check` set, a callable (case, caller) -> (passed, message).
+builder returns cases with `check` set, a callable (case, caller) -> (passed, message) that
+calls the student's function itself (with `seconds` as that call's time limit) and judges
+what it returns; the topic module registers them when it is imported.
 """
 import importlib
 import zlib
@@ -37,6 +39,8 @@ class Case:
     mutation_id: the catalogue id for a function that modifies its inputs.
     pad: the case's padding, to recognise results that still include it.
     check: for outcome-graded cases, (case, caller) -> (passed, message) replaces comparison.
+    seconds: the wall-time limit of this case's call (None: the grader's per-call limit).
+    label: how describe() shows the call when check builds its arguments itself.
     """
     function: str
     name: str
@@ -51,6 +55,8 @@ class Case:
     points: float = 1.0
     reference: Callable | None = None
     check: Callable | None = None
+    seconds: float | None = None
+    label: str | None = None
 
     @property
     def test_id(self):
@@ -58,6 +64,8 @@ class Case:
 
     def describe(self):
         """The call in words, for messages: corr2d(x (5, 7) float64, k (3, 2) float64)."""
+        if self.label:
+            return self.label
         def show(v):
             if isinstance(v, np.ndarray):
                 return f"{v.shape} {v.dtype}"

@@ -37,16 +37,17 @@ def correct_cells(assignment):
 
 
 def stub_cells(assignment):
-    """The release stubs: each function's signature and docstring, then NotImplementedError."""
+    """The release stubs: each function's signature and docstring (as written, however many
+    lines), then NotImplementedError."""
     stubs = {}
     for name, source in correct_cells(assignment).items():
         fn = next(node for node in ast.parse(source).body
                   if isinstance(node, ast.FunctionDef) and node.name == name)
-        doc = ast.get_docstring(fn)
-        lines = source.splitlines()
-        header = "\n".join(lines[fn.lineno - 1:fn.body[0].lineno - 1])
-        docline = f'    """{doc}"""\n' if doc else ""
-        stubs[name] = f"{header}\n{docline}{STUB_BODY}"
+        lines = source.splitlines(keepends=True)
+        first = fn.body[0]
+        has_doc = ast.get_docstring(fn) is not None
+        end = first.end_lineno if has_doc else first.lineno - 1
+        stubs[name] = "".join(lines[fn.lineno - 1:end]) + STUB_BODY
     return stubs
 
 

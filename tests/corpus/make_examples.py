@@ -4,10 +4,12 @@
 
 Three students in nbgrader's layout, submitted/<student>/<assignment>/<assignment>.ipynb:
 ada is correct everywhere, ben makes a few realistic mistakes, cy hands in the stubs. When
-exercises/<assignment>/<assignment>.ipynb exists it is the template (solution cells replaced,
-solution regions and hidden tests stripped as nbgrader's release does); otherwise the
-notebooks are built from scratch. Output is deterministic: tests check it is up to date.
+exercises/<assignment>/<assignment>.ipynb exists and has a solution cell for every graded
+function it is the template (solution cells replaced, solution regions and hidden tests
+stripped as nbgrader's release does); otherwise the notebooks are built from scratch. Output is
+deterministic: tests check it is up to date.
 """
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -18,19 +20,27 @@ if __package__ in (None, ""):
 from corpus.build import ASSIGNMENTS, build_notebook, correct_cells, stub_cells  # noqa: E402
 from corpus.mutants import mutant_cells  # noqa: E402
 
+from autograder.points import POINTS  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "autograder" / "examples" / "submitted"
 
 # ben's mistakes: the ones a class makes most, one per chapter where he slips
 BEN_MUTANTS = {"ch02_convolution": "conv_naive_flipped", "ch04_pooling": "max_pool_backward_tie_all",
                "ch05_normalization": "batchnorm_unbiased_var", "ch06_backprop": "conv_backward_dw_last_sample",
-               "ch07_im2col": "col2im_assigns"}
+               "ch07_im2col": "col2im_assigns", "ch08_fine_tuning": "fine_tune_returns_pretrained"}
 
 
 def template_for(assignment, repo=REPO):
-    """The exercise notebook used as template, or None while exercises/ does not have it."""
+    """The exercise notebook used as template, or None while exercises/ does not have it or it
+    lacks the solution cell of a graded function (a task added to the grader before the notebook)."""
     path = repo / "exercises" / assignment / f"{assignment}.ipynb"
-    return path if path.exists() else None
+    if not path.exists():
+        return None
+    cells = json.loads(path.read_text())["cells"]
+    grade_ids = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in cells
+                 if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    return path if set(POINTS[assignment]) <= grade_ids else None
 
 
 def submissions(assignment, template):
