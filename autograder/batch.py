@@ -99,15 +99,16 @@ def _pool(jobs, assignments=()):
     return ProcessPoolExecutor(max_workers=jobs, mp_context=context, max_tasks_per_child=1)
 
 
-def grade_notebook(path, *, assignment=None, student=None, seed=None, timeout=None):
+def grade_notebook(path, *, assignment=None, student=None, seed=None, timeout=None, hidden=()):
     """Grade one notebook in a fresh grader process; returns a SubmissionResult.
 
     assignment/student: override what the path and metadata say; seed: the inputs' seed
-    (default: fixed per student and assignment); timeout: seconds per call of the student's code.
+    (default: fixed per student and assignment); timeout: seconds per call of the student's code;
+    hidden: more directories the student's code must not see (e.g. an nbgrader course).
     """
     with _pool(1, {assignment or identify(path)[1]}) as pool:
         return pool.submit(grade_submission, str(path), assignment=assignment, student=student, seed=seed,
-                           timeout=timeout).result()
+                           timeout=timeout, hidden=tuple(hidden)).result()
 
 
 def find_notebooks(paths):

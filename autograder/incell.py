@@ -3,6 +3,8 @@
 Used only when an instructor runs the SOURCE notebook (the reference function, trusted
 code); students' scores always come from the sandboxed grader.
 """
+from threadpoolctl import threadpool_limits
+
 from .cases import build_cases
 from .grading import CaseRunner, InProcessCaller
 
@@ -13,8 +15,11 @@ def check(assignment, function, fn, seed=0):
     if not cases:
         raise ValueError(f"{assignment} grades no function called {function!r}")
     runner = CaseRunner(InProcessCaller({function: fn}))
-    for case in cases:
-        runner.run(case)
+    # One BLAS thread, as in the sandboxed worker: on a busy 2-core machine a threaded matmul
+    # stalls and the im2col speed cases would fail honest code.
+    with threadpool_limits(1):
+        for case in cases:
+            runner.run(case)
     earned = sum(r.points for r in runner.results)
     total = sum(r.max_points for r in runner.results)
     print(f"{function}: {earned:g} / {total:g} points")

@@ -37,7 +37,7 @@ class SandboxedGrade(NbGraderPreprocessor):
     ).tag(config=True)
 
     def preprocess(self, nb, resources):
-        from .batch import grade_paths
+        from .batch import grade_notebook
 
         info = resources["nbgrader"]
         with tempfile.TemporaryDirectory(prefix="nbgrader-sandboxed-") as scratch:
@@ -45,7 +45,7 @@ class SandboxedGrade(NbGraderPreprocessor):
             path = Path(scratch, "autograded", info["student"], info["assignment"], f"{info['notebook']}.ipynb")
             path.parent.mkdir(parents=True)
             nbformat.write(nb, str(path))
-            result, = grade_paths([path], timeout=self.timeout, hidden=self.course_paths(info))
+            result = grade_notebook(path, timeout=self.timeout, hidden=self.course_paths(info))
         self.log.info("Sandboxed grader: %s/%s scored %s of %s (%s, isolation %s)", info["student"],
                       info["assignment"], result.score, result.max_score, result.status, result.isolation)
         if result.status == "grader_error":
