@@ -22,6 +22,7 @@ from threadpoolctl import threadpool_limits
 
 import solutions
 from autograder import outcome
+from autograder.baselines import conv_backward_per_value, conv_forward_per_value
 from autograder.points import POINTS
 from corpus.build import ASSIGNMENTS, build_notebook, callers, correct_cells, stub_cells
 from corpus.calls import CALLS
@@ -107,21 +108,6 @@ def test_correct_fine_tune_leaves_its_inputs_alone_and_returns_new_arrays():
     assert not any(np.shares_memory(returned[k], params[k]) for k in params)
 
 
-def _per_value_forward(x, w, b, stride, pad):
-    # the contract's speed baseline: one np.sum(window * w[f]) per output value
-    N, _, H, W = x.shape
-    F, _, HH, WW = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    Ho, Wo = (H + 2 * pad - HH) // stride + 1, (W + 2 * pad - WW) // stride + 1
-    out = np.empty((N, F, Ho, Wo))
-    for n in range(N):
-        for f in range(F):
-            for i in range(Ho):
-                for j in range(Wo):
-                    out[n, f, i, j] = np.sum(xp[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW] * w[f]) + b[f]
-    return out
-
-
 def _best_of_3(fn, *args):
     # one BLAS thread: on a loaded 2-core machine OpenBLAS threads wait on each other for ms
     with threadpool_limits(1):
@@ -140,31 +126,15 @@ def _best_of(repeat, fn, *args):
 def test_correct_conv_forward_im2col_is_10x_faster_than_per_value_baseline(rng):
     x, w, b = rng.standard_normal((8, 16, 16, 16)), rng.standard_normal((16, 16, 3, 3)), rng.standard_normal(16)
     fast = exec_cells(correct_cells("ch07_im2col"))["conv_forward_im2col"]
-    ratio = _best_of_3(_per_value_forward, x, w, b, 1, 1) / _best_of_3(fast, x, w, b, 1, 1)
+    ratio = _best_of_3(conv_forward_per_value, x, w, b, 1, 1) / _best_of_3(fast, x, w, b, 1, 1)
     assert ratio >= 10, f"only {ratio:.1f}x faster"
-
-
-def _per_value_backward(dout, x, w, b, stride, pad):
-    # the contract's backward baseline: per output value, one window update of dx and of dw
-    N, _, H, W = x.shape
-    F, _, HH, WW = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    dxp, dw = np.zeros_like(xp), np.zeros_like(w)
-    for n in range(N):
-        for f in range(F):
-            for i in range(dout.shape[2]):
-                for j in range(dout.shape[3]):
-                    window = (n, slice(None), slice(i * stride, i * stride + HH), slice(j * stride, j * stride + WW))
-                    dw[f] += dout[n, f, i, j] * xp[window]
-                    dxp[window] += dout[n, f, i, j] * w[f]
-    return dxp[:, :, pad:pad + H, pad:pad + W], dw, dout.sum(axis=(0, 2, 3))
 
 
 def test_correct_conv_backward_im2col_is_10x_faster_than_per_value_baseline(rng):
     x, w, b = rng.standard_normal((8, 16, 16, 16)), rng.standard_normal((16, 16, 3, 3)), rng.standard_normal(16)
     dout = rng.standard_normal((8, 16, 16, 16))
     fast = exec_cells(correct_cells("ch07_im2col"))["conv_backward_im2col"]
-    ratio = _best_of_3(_per_value_backward, dout, x, w, b, 1, 1) / _best_of_3(fast, dout, x, w, b, 1, 1)
+    ratio = _best_of_3(conv_backward_per_value, dout, x, w, b, 1, 1) / _best_of_3(fast, dout, x, w, b, 1, 1)
     assert ratio >= 10, f"only {ratio:.1f}x faster"
 
 

@@ -7,6 +7,7 @@ from hypothesis import given, strategies as st
 from threadpoolctl import threadpool_limits
 
 import oracles
+from autograder.baselines import conv_backward_per_value, conv_forward_per_value
 from solutions import col2im, conv_backward_im2col, conv_forward_im2col, im2col
 
 WINDOW_CASES = [  # (x shape, HH, WW, stride, pad)
@@ -222,38 +223,6 @@ def test_conv_im2col_matches_torch(rng):
 
 # speed: the contract's benchmark ------------------------------------------------------------------
 
-def _per_output_forward(x, w, b, stride, pad):
-    """The contract's baseline: one np.sum(window * w[f]) per output value."""
-    N, _, H, W = x.shape
-    F, _, HH, WW = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    Hout, Wout = (H + 2 * pad - HH) // stride + 1, (W + 2 * pad - WW) // stride + 1
-    out = np.empty((N, F, Hout, Wout))
-    for n in range(N):
-        for f in range(F):
-            for i in range(Hout):
-                for j in range(Wout):
-                    window = xp[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
-                    out[n, f, i, j] = np.sum(window * w[f]) + b[f]
-    return out
-
-
-def _per_output_backward(dout, x, w, b, stride, pad):
-    """The baseline's backward: per output value, one window update of dx and one of dw."""
-    N, _, H, W = x.shape
-    F, _, HH, WW = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    dxp, dw = np.zeros_like(xp), np.zeros_like(w)
-    for n in range(N):
-        for f in range(F):
-            for i in range(dout.shape[2]):
-                for j in range(dout.shape[3]):
-                    window = (n, slice(None), slice(i * stride, i * stride + HH), slice(j * stride, j * stride + WW))
-                    dw[f] += dout[n, f, i, j] * xp[window]
-                    dxp[window] += dout[n, f, i, j] * w[f]
-    return dxp[:, :, pad:pad + H, pad:pad + W], dw, dout.sum(axis=(0, 2, 3))
-
-
 def _best_of_3(fn):
     return min(timeit.repeat(fn, number=1, repeat=3))
 
@@ -263,16 +232,16 @@ def test_conv_im2col_is_at_least_10x_faster_than_the_per_output_baseline(rng):
     x, w, b = rng.standard_normal((8, 16, 16, 16)), rng.standard_normal((16, 16, 3, 3)), rng.standard_normal(16)
     dout = rng.standard_normal((8, 16, 16, 16))
     # The baselines are correct: otherwise the ratio would mean nothing.
-    np.testing.assert_allclose(conv_forward_im2col(x, w, b, 1, 1), _per_output_forward(x, w, b, 1, 1),
+    np.testing.assert_allclose(conv_forward_im2col(x, w, b, 1, 1), conv_forward_per_value(x, w, b, 1, 1),
                                rtol=1e-9, atol=1e-9)
-    for ours, base in zip(conv_backward_im2col(dout, x, w, b, 1, 1), _per_output_backward(dout, x, w, b, 1, 1)):
+    for ours, base in zip(conv_backward_im2col(dout, x, w, b, 1, 1), conv_backward_per_value(dout, x, w, b, 1, 1)):
         np.testing.assert_allclose(ours, base, rtol=1e-9, atol=1e-9)
     # One BLAS thread: on a busy 2-core machine OpenBLAS's threads contend with other processes
     # and a small matmul can take 100x longer, which would measure the load, not the code.
     with threadpool_limits(limits=1, user_api="blas"):
-        forward_ratio = _best_of_3(lambda: _per_output_forward(x, w, b, 1, 1)) / _best_of_3(
+        forward_ratio = _best_of_3(lambda: conv_forward_per_value(x, w, b, 1, 1)) / _best_of_3(
             lambda: conv_forward_im2col(x, w, b, 1, 1))
-        backward_ratio = _best_of_3(lambda: _per_output_backward(dout, x, w, b, 1, 1)) / _best_of_3(
+        backward_ratio = _best_of_3(lambda: conv_backward_per_value(dout, x, w, b, 1, 1)) / _best_of_3(
             lambda: conv_backward_im2col(dout, x, w, b, 1, 1))
     assert forward_ratio >= 10, f"forward only {forward_ratio:.1f}x faster"
     assert backward_ratio >= 10, f"backward only {backward_ratio:.1f}x faster"
