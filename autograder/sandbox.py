@@ -6,8 +6,9 @@ hold numpy, no .pth processing, so an editable install of the course is not impo
 cwd and HOME = scratch, a minimal environment and rlimits on memory, CPU time and file size.
 Around it, the strongest isolation this machine offers:
 
-- "bwrap": bubblewrap; read-only root, the course tree, /tmp and the course packages hidden
-  under empty tmpfs, no network, own pid namespace, dies with the grader;
+- "bwrap": bubblewrap; the worker sees only the system directories, the interpreter and
+  numpy's site-packages (read-only, the course packages masked) and its scratch directory:
+  no course tree anywhere on the machine, no network, own pid namespace, dies with the grader;
 - "unshare": user + mount + net + pid namespaces via util-linux unshare, course tree hidden;
 - "rlimits": rlimits and the import blocker only.
 
@@ -92,20 +93,26 @@ def _needed_dirs():
                    Path(os.path.realpath(sys.executable)).parent})
 
 
-def _under(path, parents):
-    return any(path == p or path.is_relative_to(p) for p in parents)
+# What a worker under bubblewrap sees of the machine, besides the interpreter, the numpy
+# install and its own scratch directory: the system's programs and libraries, read-only.
+# Everything else (every checkout of the course, home directories, nbgrader's gradebook)
+# is simply absent, wherever it lives.
+SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64")
 
 
 def _bwrap_command(scratch, hidden):
-    command = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-               "--unshare-all", "--die-with-parent", "--new-session"]
-    hidden = [Path(p) for p in hidden] + [Path(tempfile.gettempdir())]
-    for path in hidden:
-        if path.exists():
-            command += ["--tmpfs", str(path)]
+    """An allowlist view: SYSTEM_DIRS, the interpreter and numpy's site-packages read-only,
+    empty /tmp, the scratch dir writable. hidden needs no mount: nothing outside the list is
+    there; the course packages are masked even inside site-packages (a non-editable install)."""
+    command = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session",
+               "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    for path in SYSTEM_DIRS:
+        if os.path.islink(path):  # merged /usr: /bin -> usr/bin
+            command += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            command += ["--ro-bind", path, path]
     for path in _needed_dirs():
-        if _under(path, hidden):
-            command += ["--ro-bind", str(path), str(path)]
+        command += ["--ro-bind", str(path), str(path)]
     for package in BLOCKED_PACKAGES:
         for base in _needed_dirs():
             if (base / package).is_dir():
@@ -113,11 +120,24 @@ def _bwrap_command(scratch, hidden):
     return command + ["--bind", str(scratch), str(scratch), "--chdir", str(scratch)]
 
 
+def _mask_targets(hidden, scratch):
+    """What to cover so that the hidden directories cannot be read: each one whole, or, when the
+    interpreter or numpy lives inside it (a virtualenv in the repo), every entry beside the way
+    down to them."""
+    needed, targets = _needed_dirs(), []
+    for path in map(Path, hidden):
+        if not path.exists() or Path(scratch).is_relative_to(path):
+            continue
+        if any(n.is_relative_to(path) for n in needed):
+            targets += [entry for entry in path.iterdir() if not any(n.is_relative_to(entry) for n in needed)]
+        else:
+            targets.append(path)
+    return targets
+
+
 def _unshare_command(scratch, hidden):
-    needed = _needed_dirs()
-    mounts = [f"mount -t tmpfs none '{p}'" for p in hidden
-              if Path(p).exists() and not any(n.is_relative_to(p) for n in needed)
-              and not Path(scratch).is_relative_to(p)]
+    mounts = [f"mount -t tmpfs none '{p}'" if p.is_dir() else f"mount --bind /dev/null '{p}'"
+              for p in _mask_targets(hidden, scratch)]
     script = " && ".join(mounts + ['cd "$0"', 'exec "$@"'])
     return ["unshare", "--user", "--map-root-user", "--mount", "--net", "--pid", "--fork",
             "--kill-child", "sh", "-c", script, str(scratch)]

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from autograder import protocol
-from autograder.sandbox import Limits, Sandbox, available_isolation, course_paths
+from pathlib import Path
+
+from autograder.sandbox import SYSTEM_DIRS, Limits, Sandbox, _needed_dirs, available_isolation, course_paths
 
 pytestmark = pytest.mark.sandbox
 
@@ -40,11 +42,49 @@ def test_student_cannot_import_solutions_or_autograder():
     assert outcome.error["type"] == "ImportError"
 
 
-def test_student_cannot_read_the_course_tree():
+LISTDIR = "def f(path):\n    import os\n    try:\n        return sorted(os.listdir(path))\n    except FileNotFoundError:\n        return None\n"
+
+
+def on_the_way_to_the_interpreter(path):
+    """The entries of path a worker may see: those leading down to the interpreter or numpy
+    (a virtualenv inside the repository, as on CI), nothing else."""
+    return sorted({n.relative_to(path).parts[0] for n in _needed_dirs() if n.is_relative_to(path) and n != path})
+
+
+def test_student_cannot_list_the_course_tree():
     """Is every directory holding the course code (e.g. /work/main) hidden from the worker?"""
-    for path in course_paths():
-        outcome, _ = run(f"def f():\n    import os\n    return os.listdir({str(path)!r})\n")
-        assert outcome.ok and outcome.value == [], path
+    with Sandbox([("f", LISTDIR)], isolation="bwrap") as sandbox:
+        for path in course_paths():
+            seen = sandbox.call("f", (str(path),))
+            assert seen.ok and seen.value in (None, [], on_the_way_to_the_interpreter(path)), (path, seen.value)
+
+
+READ = "def f(path):\n    try:\n        with open(path) as fh:\n            return fh.read()\n    except OSError:\n        return ''\n"
+COURSE_FILES = ("solutions/__init__.py", "solutions/convolution.py", "autograder/cases/convolution.py",
+                "exercises/ch02_convolution/ch02_convolution.ipynb")
+
+
+@pytest.mark.parametrize("isolation", ["bwrap", "unshare"])
+def test_student_cannot_read_the_course_code(isolation):
+    """Can the worker open the reference solutions, the grader or a source notebook? (unshare
+    leaves the names visible under its masks, bubblewrap not even those.)"""
+    files = [path / name for path in course_paths() for name in COURSE_FILES if (path / name).exists()]
+    assert files, "the test found no course file to try"
+    with Sandbox([("f", READ)], isolation=isolation) as sandbox:
+        for file in files:
+            assert sandbox.call("f", (str(file),)).value == "", file
+
+
+def test_worker_sees_only_the_system_the_interpreter_and_its_scratch():
+    """Does a copy of the course elsewhere on the machine stay invisible? Under bubblewrap the
+    worker's / holds the system directories and the way to the interpreter, nothing else."""
+    allowed = {Path(d).name for d in SYSTEM_DIRS} | {"dev", "proc", "tmp"} | {
+        n.parts[1] for n in _needed_dirs()}
+    with Sandbox([("f", LISTDIR)], isolation="bwrap") as sandbox:
+        root = sandbox.call("f", ("/",))
+        assert root.ok and set(root.value) <= allowed, set(root.value) - allowed
+        home = sandbox.call("f", (str(Path.home()),))
+        assert home.ok and home.value in (None, on_the_way_to_the_interpreter(Path.home()))
 
 
 def test_infinite_loop_times_out_and_the_next_call_works():
