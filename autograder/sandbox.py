@@ -117,7 +117,8 @@ def _bwrap_command(scratch, hidden):
         for base in _needed_dirs():
             if (base / package).is_dir():
                 command += ["--tmpfs", str(base / package)]
-    return command + ["--bind", str(scratch), str(scratch), "--chdir", str(scratch)]
+    # bwrap builds / as a tmpfs: make it read-only so that only scratch and /tmp take writes.
+    return command + ["--bind", str(scratch), str(scratch), "--remount-ro", "/", "--chdir", str(scratch)]
 
 
 def _mask_targets(hidden, scratch):

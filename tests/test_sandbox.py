@@ -64,6 +64,18 @@ COURSE_FILES = ("solutions/__init__.py", "solutions/convolution.py", "autograder
                 "exercises/ch02_convolution/ch02_convolution.ipynb")
 
 
+def test_worker_can_write_only_its_scratch_and_tmp():
+    """Can student code create files outside its scratch directory and /tmp? (It could leave
+    nothing behind anyway, but a writable / would let it fake "reaching" course paths.)"""
+    source = ("def f(path):\n    try:\n        open(path, 'w').close()\n        return True\n"
+              "    except OSError:\n        return False\n")
+    with Sandbox([("f", source)], isolation="bwrap") as sandbox:
+        assert sandbox.call("f", ("/gradebook.db",)).value is False
+        assert sandbox.call("f", ("/usr/forged",)).value is False
+        assert sandbox.call("f", ("/tmp/scratch-file",)).value is True
+        assert sandbox.call("f", ("written-in-scratch",)).value is True
+
+
 @pytest.mark.parametrize("isolation", ["bwrap", "unshare"])
 def test_student_cannot_read_the_course_code(isolation):
     """Can the worker open the reference solutions, the grader or a source notebook? (unshare
