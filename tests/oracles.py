@@ -280,6 +280,15 @@ def numerical_gradient(f, x, dout, h=1e-6):
     return grad
 
 
+def assert_conv_gradients_are_numerical(grads, forward, x, w, b, stride, pad, dout):
+    """(dx, dw, db) of a conv layer equal the centred differences of `forward` for x, w and b."""
+    numerical = (numerical_gradient(lambda v: forward(v, w, b, stride, pad), x, dout),
+                 numerical_gradient(lambda v: forward(x, v, b, stride, pad), w, dout),
+                 numerical_gradient(lambda v: forward(x, w, v, stride, pad), b, dout))
+    for name, got, want in zip(("dx", "dw", "db"), grads, numerical):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8, err_msg=name)
+
+
 # Shapes for property tests -------------------------------------------------------------
 
 

@@ -168,14 +168,9 @@ def test_conv_backward_naive_equals_numerical_gradient_for_any_geometry(geometry
     rng = np.random.default_rng(seed)
     x, w, b = rng.standard_normal((N, C, H, W)), rng.standard_normal((F, C, HH, WW)), rng.standard_normal(F)
     dout = rng.standard_normal(oracles.conv(x, w, b, stride, pad).shape)
-    dx, dw, db = conv_backward_naive(dout, x, w, b, stride, pad)
-    forward = conv_forward_naive  # checked against the brute-force oracle in test_convolution
-    np.testing.assert_allclose(dx, oracles.numerical_gradient(lambda v: forward(v, w, b, stride, pad), x, dout),
-                               rtol=1e-6, atol=1e-8)
-    np.testing.assert_allclose(dw, oracles.numerical_gradient(lambda v: forward(x, v, b, stride, pad), w, dout),
-                               rtol=1e-6, atol=1e-8)
-    np.testing.assert_allclose(db, oracles.numerical_gradient(lambda v: forward(x, w, v, stride, pad), b, dout),
-                               rtol=1e-6, atol=1e-8)
+    # conv_forward_naive is checked against the brute-force oracle in test_convolution
+    oracles.assert_conv_gradients_are_numerical(conv_backward_naive(dout, x, w, b, stride, pad),
+                                                conv_forward_naive, x, w, b, stride, pad, dout)
 
 
 def test_conv_backward_naive_matches_torch_autograd(rng):

@@ -199,14 +199,9 @@ def test_conv_im2col_forward_and_backward_equal_the_oracles_for_any_geometry(geo
     out = conv_forward_im2col(x, w, b, stride, pad)
     np.testing.assert_allclose(out, oracles.conv(x, w, b, stride, pad), rtol=1e-10, atol=1e-12)
     dout = rng.standard_normal(out.shape)
-    dx, dw, db = conv_backward_im2col(dout, x, w, b, stride, pad)
-    forward = conv_forward_im2col  # just checked against the brute-force oracle
-    np.testing.assert_allclose(dx, oracles.numerical_gradient(lambda v: forward(v, w, b, stride, pad), x, dout),
-                               rtol=1e-6, atol=1e-8)
-    np.testing.assert_allclose(dw, oracles.numerical_gradient(lambda v: forward(x, v, b, stride, pad), w, dout),
-                               rtol=1e-6, atol=1e-8)
-    np.testing.assert_allclose(db, oracles.numerical_gradient(lambda v: forward(x, w, v, stride, pad), b, dout),
-                               rtol=1e-6, atol=1e-8)
+    # conv_forward_im2col was just checked against the brute-force oracle
+    oracles.assert_conv_gradients_are_numerical(conv_backward_im2col(dout, x, w, b, stride, pad),
+                                                conv_forward_im2col, x, w, b, stride, pad, dout)
 
 
 def test_conv_im2col_matches_torch(rng):
