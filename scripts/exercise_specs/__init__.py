@@ -110,3 +110,18 @@ def grey_photo(name):
     from sklearn.datasets import load_sample_image
 
     return {"grey": load_sample_image(name).mean(axis=2)[::2, ::2].round().astype(np.uint8)}
+
+
+# The visible checks of a conv layer, shared by the naive and the im2col exercises so that a
+# student sees the same cases in both: (x, w, b[, stride, pad]) and (dout, x, w, b[, stride, pad]).
+CONV_FORWARD_CASES = (
+    Case("x (2, 3, 5, 5), w (4, 3, 3, 3)", lambda r: (randn(r, 2, 3, 5, 5), randn(r, 4, 3, 3, 3), randn(r, 4))),
+    Case("x (1, 2, 6, 7), w (3, 2, 3, 2), stride 2, pad 1",
+         lambda r: (randn(r, 1, 2, 6, 7), randn(r, 3, 2, 3, 2), randn(r, 3), 2, 1)),
+)
+CONV_BACKWARD_CASES = (
+    Case("x (2, 3, 5, 5), w (4, 3, 3, 3)",
+         lambda r: (randn(r, 2, 4, 3, 3), randn(r, 2, 3, 5, 5), randn(r, 4, 3, 3, 3), randn(r, 4))),
+    Case("x (1, 2, 6, 7), w (3, 2, 3, 2), stride 2, pad 1",
+         lambda r: (randn(r, 1, 3, 3, 4), randn(r, 1, 2, 6, 7), randn(r, 3, 2, 3, 2), randn(r, 3), 2, 1)),
+)

@@ -1,5 +1,5 @@
 """Exercise spec: chapter 2, convolution."""
-from . import Case, Code, Exercise, Graded, Markdown, grey_photo, randn
+from . import CONV_FORWARD_CASES, Case, Code, Exercise, Graded, Markdown, grey_photo, randn
 
 EXERCISE = Exercise(
     assignment="ch02_convolution",
@@ -84,10 +84,7 @@ $$out[n, f, i, j] = b[f] + \\sum_{c, a, b} x_{pad}[n, c, i \\cdot stride + a, j 
 are fine here (chapter 7 makes it fast). Raise `ValueError` when `w` and `x` disagree on C,
 when `stride < 1` or `pad < 0`, or when the output would be empty.
 """,
-            cases=(
-                Case("x (2, 3, 5, 5), w (4, 3, 3, 3)", lambda r: (randn(r, 2, 3, 5, 5), randn(r, 4, 3, 3, 3), randn(r, 4))),
-                Case("x (1, 2, 6, 7), w (3, 2, 3, 2), stride 2, pad 1",
-                     lambda r: (randn(r, 1, 2, 6, 7), randn(r, 3, 2, 3, 2), randn(r, 3), 2, 1)),
+            cases=CONV_FORWARD_CASES + (
                 Case("float32 x (2, 1, 4, 4), w (2, 1, 2, 2), pad 2",
                      lambda r: (randn(r, 2, 1, 4, 4, dtype="float32"), randn(r, 2, 1, 2, 2, dtype="float32"),
                                 randn(r, 2, dtype="float32"), 1, 2)),

@@ -1,5 +1,5 @@
 """Exercise spec: chapter 6, backpropagation through a conv layer."""
-from . import Case, Code, Exercise, Graded, Markdown, randn
+from . import CONV_BACKWARD_CASES, Case, Code, Exercise, Graded, Markdown, randn
 
 NUMERICAL_GRADIENT_CHECK = '''
 # Visible checks: numerical_gradient on functions whose exact gradient is known.
@@ -81,12 +81,7 @@ Given the upstream gradient `dout` of a conv layer `out = conv_forward_naive(x, 
 
 Loops are fine. Keep the inputs' float dtype.
 """,
-            cases=(
-                Case("x (2, 3, 5, 5), w (4, 3, 3, 3)",
-                     lambda r: (randn(r, 2, 4, 3, 3), randn(r, 2, 3, 5, 5), randn(r, 4, 3, 3, 3), randn(r, 4))),
-                Case("x (1, 2, 6, 7), w (3, 2, 3, 2), stride 2, pad 1",
-                     lambda r: (randn(r, 1, 3, 3, 4), randn(r, 1, 2, 6, 7), randn(r, 3, 2, 3, 2), randn(r, 3), 2, 1)),
-            ),
+            cases=CONV_BACKWARD_CASES,
         ),
         Code("""
 # Watch a gradient check: your conv_backward_naive against your numerical_gradient, on a

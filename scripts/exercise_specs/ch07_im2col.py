@@ -1,5 +1,5 @@
 """Exercise spec: chapter 7, im2col."""
-from . import Case, Code, Exercise, Graded, Markdown, randn
+from . import CONV_BACKWARD_CASES, CONV_FORWARD_CASES, Case, Code, Exercise, Graded, Markdown, randn
 
 EXERCISE = Exercise(
     assignment="ch07_im2col",
@@ -64,11 +64,7 @@ The conv layer of chapter 2 (same inputs, same output), computed as
 `w.reshape(F, -1) @ im2col(x, HH, WW, stride, pad)` plus the bias, reshaped from
 `(F, N*Hout*Wout)` to `(N, F, Hout, Wout)`. Graded for speed as well as correctness.
 """,
-            cases=(
-                Case("x (2, 3, 5, 5), w (4, 3, 3, 3)", lambda r: (randn(r, 2, 3, 5, 5), randn(r, 4, 3, 3, 3), randn(r, 4))),
-                Case("x (1, 2, 6, 7), w (3, 2, 3, 2), stride 2, pad 1",
-                     lambda r: (randn(r, 1, 2, 6, 7), randn(r, 3, 2, 3, 2), randn(r, 3), 2, 1)),
-            ),
+            cases=CONV_FORWARD_CASES,
         ),
         Graded(
             signature="conv_backward_im2col(dout, x, w, b, stride=1, pad=0)",
@@ -83,12 +79,7 @@ Backward pass of `conv_forward_im2col`, returning `(dx, dw, db)` as in chapter 6
 `dx = col2im(w.reshape(F, -1).T @ dout_row, x.shape, HH, WW, stride, pad)`,
 `db = dout.sum(axis=(0, 2, 3))`. Graded for speed as well as correctness.
 """,
-            cases=(
-                Case("x (2, 3, 5, 5), w (4, 3, 3, 3)",
-                     lambda r: (randn(r, 2, 4, 3, 3), randn(r, 2, 3, 5, 5), randn(r, 4, 3, 3, 3), randn(r, 4))),
-                Case("x (1, 2, 6, 7), w (3, 2, 3, 2), stride 2, pad 1",
-                     lambda r: (randn(r, 1, 3, 3, 4), randn(r, 1, 2, 6, 7), randn(r, 3, 2, 3, 2), randn(r, 3), 2, 1)),
-            ),
+            cases=CONV_BACKWARD_CASES,
         ),
         Code("""
 # Naive vs im2col on the graded benchmark: x (8, 16, 16, 16), w (16, 16, 3, 3), stride 1, pad 1.
