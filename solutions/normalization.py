@@ -6,6 +6,7 @@ axis: the last axis of an (N, D) input, the channel axis of an (N, C, H, W) inpu
 """
 import numpy as np
 
+from . import _parallel
 from ._checks import as_float, check_int, check_ndim, check_shape, float_dtype
 
 
@@ -46,17 +47,38 @@ def _normalize_backward(dxhat, xhat, inv_std, axes):
                       - xhat * (dxhat * xhat).mean(axis=axes, keepdims=True))
 
 
-def _centre_per_channel(x, eps):
-    """x: (N, C, H, W) -> (x - mean as (N, C, H*W), 1/sqrt(var + eps) as (C,)), statistics per channel.
+def _channel_sums(a, L, b=None):
+    """Sum of a * b (of a when b is None) per channel: a, b: (N, c*L) blocks of c channels -> (c,).
 
-    Written for speed on big conv activations: each (sample, channel) row is contiguous,
-    and np.vecdot sums the squares row by row without a squared temporary.
+    np.vecdot runs numpy's SIMD dot kernel row by row: about twice as fast as a sum over two
+    axes, and it forms no product temporary.
     """
+    a3 = a.reshape(len(a), -1, L)
+    return np.vecdot(a3, np.ones(L, dtype=a.dtype) if b is None else b.reshape(a3.shape)).sum(axis=0)
+
+
+def _per_channel(v, L):
+    """(c,) -> (c*L,): each channel's value repeated over its L pixels.
+
+    Against an (N, c*L) block this is a plain row broadcast, which numpy runs about twice as
+    fast as a (c, 1) column broadcast over (N, c, L).
+    """
+    return np.repeat(v, L)
+
+
+def _centre(rows, L, eps, out):
+    """Write rows - mean into out and return 1/sqrt(var + eps); rows, out: (N, c*L), stats (c,)."""
+    m = len(rows) * L
+    np.subtract(rows, _per_channel(_channel_sums(rows, L) / m, L), out=out)
+    return 1 / np.sqrt(_channel_sums(out, L, out) / m + rows.dtype.type(eps))
+
+
+def _by_channels(fn, x):
+    """Call fn(s, cols) on cache-sized slices s of the channels of x: (N, C, H, W), where
+    cols are those channels' columns in x.reshape(N, C*H*W)."""
     N, C, H, W = x.shape
-    rows = x.reshape(N, C, H * W)
-    xc = rows - rows.mean(axis=(0, 2))[:, None]
-    var = np.vecdot(xc, xc).sum(axis=0) / (N * H * W)
-    return xc, 1 / np.sqrt(var + x.dtype.type(_eps(eps)))
+    L = H * W
+    _parallel.run(lambda s: fn(s, slice(s.start * L, s.stop * L)), _parallel.chunks(C, N * L * x.itemsize))
 
 
 def _check_dout(dout, x):
@@ -128,10 +150,21 @@ def spatial_batchnorm_forward(x, gamma, beta, eps=1e-5):
     x: (N, C, H, W), gamma, beta: (C,) -> (N, C, H, W).
     """
     x, g, b = _params(x, gamma, beta, "NCHW")
-    xc, inv_std = _centre_per_channel(x, eps)
-    xc *= (g.ravel() * inv_std)[:, None]           # gamma * xhat, in place: no new array
-    xc += b.ravel()[:, None]
-    return xc.reshape(x.shape)
+    eps = _eps(eps)
+    g, b = g.ravel(), b.ravel()
+    N, C, H, W = x.shape
+    L = H * W
+    out = np.empty(x.shape, dtype=x.dtype)
+    rows, out_rows = x.reshape(N, C * L), out.reshape(N, C * L)
+
+    def forward(s, cols):
+        o = out_rows[:, cols]
+        inv_std = _centre(rows[:, cols], L, eps, out=o)
+        o *= _per_channel(g[s] * inv_std, L)          # gamma * xhat, in place: no new array
+        o += _per_channel(b[s], L)
+
+    _by_channels(forward, x)
+    return out
 
 
 def spatial_batchnorm_backward(dout, x, gamma, eps=1e-5):
@@ -141,19 +174,31 @@ def spatial_batchnorm_backward(dout, x, gamma, eps=1e-5):
     """
     x, g, _ = _params(x, gamma, np.zeros_like(gamma), "NCHW")
     dout = _check_dout(dout, x)
+    eps = _eps(eps)
+    g = g.ravel()
     N, C, H, W = x.shape
-    m = N * H * W
-    xc, inv_std = _centre_per_channel(x, eps)
-    drows = dout.reshape(N, C, H * W)
-    dbeta = drows.sum(axis=(0, 2))
-    dgamma = np.vecdot(drows, xc).sum(axis=0) * inv_std      # sum of dout * xhat
-    # _normalize_backward's formula, g * inv_std * (dout - mean(dout) - xhat * mean(dout * xhat)),
-    # regrouped into per-channel coefficients so that dx costs three full-size passes.
-    scale = g.ravel() * inv_std
-    dx = drows * scale[:, None]
-    dx -= xc * (scale * inv_std * dgamma / m)[:, None]
-    dx -= (scale * dbeta / m)[:, None]
-    return dx.reshape(x.shape), dgamma, dbeta
+    L = H * W
+    m = N * L
+    dx = np.empty(x.shape, dtype=dout.dtype)
+    dgamma, dbeta = np.empty((2, C), dtype=dout.dtype)
+    rows, drows, dx_rows = x.reshape(N, C * L), dout.reshape(N, C * L), dx.reshape(N, C * L)
+
+    def backward(s, cols):
+        d, xc = drows[:, cols], np.empty((N, cols.stop - cols.start), dtype=x.dtype)
+        inv_std = _centre(rows[:, cols], L, eps, out=xc)
+        dbeta[s] = _channel_sums(d, L)
+        dgamma[s] = _channel_sums(d, L, xc) * inv_std      # sum of dout * xhat
+        # _normalize_backward's formula, g * inv_std * (dout - mean(dout) - xhat * mean(dout * xhat)),
+        # regrouped into per-channel coefficients so that dx costs three passes.
+        scale = g[s] * inv_std
+        out = dx_rows[:, cols]
+        np.multiply(d, _per_channel(scale, L), out=out)
+        xc *= _per_channel(scale * inv_std * dgamma[s] / m, L)
+        out -= xc
+        out -= _per_channel(scale * dbeta[s] / m, L)
+
+    _by_channels(backward, x)
+    return dx, dgamma, dbeta
 
 
 def layernorm_forward(x, gamma, beta, eps=1e-5):

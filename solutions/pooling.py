@@ -1,6 +1,7 @@
 """Chapter 4: pooling, global pooling and unpooling."""
 import numpy as np
 
+from . import _parallel
 from ._checks import as_float, check_int, check_ndim, check_shape, float_dtype, output_size
 
 
@@ -21,22 +22,48 @@ def _windows(x, pool, stride):
 
 
 def _offset_view(a, i, j, stride, Hout, Wout):
-    """The cell at offset (i, j) of every window: (N, C, H, W) -> view (N, C, Hout, Wout)."""
-    return a[:, :, i:i + stride * Hout:stride, j:j + stride * Wout:stride]
+    """The cell at offset (i, j) of every window: (..., H, W) -> view (..., Hout, Wout)."""
+    return a[..., i:i + stride * Hout:stride, j:j + stride * Wout:stride]
 
 
-def _first_max_masks(x, pool, stride, Hout, Wout):
-    """Yield (i, j, mask) for each window offset in row-major order; mask (N, C, Hout, Wout)
-    marks the windows whose first maximum (row-major) sits at offset (i, j).
+def _planes(a):
+    """(N, C, H, W) -> (N*C, H, W): pooling treats every channel of every image alike."""
+    return a.reshape((-1,) + a.shape[2:])
+
+
+def _plane_bytes(x):
+    return x.shape[2] * x.shape[3] * x.itemsize
+
+
+def _window_max(x, pool, stride, out):
+    """Write the max of each window of x: (..., H, W) into out: (..., Hout, Wout)."""
+    Hout, Wout = out.shape[-2:]
+    # One elementwise maximum per window offset: pool*pool fast passes over (..., Hout, Wout)
+    # arrays, where a reduction over the two tiny window axes would crawl.
+    np.copyto(out, _offset_view(x, 0, 0, stride, Hout, Wout))
+    for i in range(pool):
+        for j in range(pool):
+            if i or j:
+                np.maximum(out, _offset_view(x, i, j, stride, Hout, Wout), out=out)
+    return out
+
+
+def _first_max_masks(x, out, pool, stride):
+    """Yield (i, j, mask) for each window offset in row-major order.
+
+    x: (..., H, W), out: its window maxima (..., Hout, Wout). mask (..., Hout, Wout) marks
+    the windows whose first maximum (row-major) sits at offset (i, j); it is one buffer,
+    overwritten at every step.
     """
-    out = max_pool_forward(x, pool, stride)
+    Hout, Wout = out.shape[-2:]
     # argmax rule for a window holding a NaN: its max is NaN and the first NaN wins.
     has_nan = np.isnan(out).any()
     unclaimed = np.ones(out.shape, dtype=bool)
+    mask = np.empty(out.shape, dtype=bool)
     for i in range(pool):
         for j in range(pool):
             cell = _offset_view(x, i, j, stride, Hout, Wout)
-            mask = cell == out
+            np.equal(cell, out, out=mask)
             if has_nan:
                 mask |= np.isnan(cell)
             mask &= unclaimed          # ties: an earlier offset already holds the first maximum
@@ -50,13 +77,10 @@ def max_pool_forward(x, pool=2, stride=2):
     x: (N, C, H, W) -> (N, C, Hout, Wout), Hout = (H - pool) // stride + 1.
     """
     x, pool, stride, Hout, Wout = _pool_args(x, pool, stride)
-    # One elementwise maximum per window offset: pool*pool fast passes over (N, C, Hout, Wout)
-    # arrays, where a reduction over the two tiny window axes would crawl.
-    out = _offset_view(x, 0, 0, stride, Hout, Wout).copy()
-    for i in range(pool):
-        for j in range(pool):
-            if i or j:
-                np.maximum(out, _offset_view(x, i, j, stride, Hout, Wout), out=out)
+    out = np.empty(x.shape[:2] + (Hout, Wout), dtype=x.dtype)
+    x_planes, out_planes = _planes(x), _planes(out)
+    _parallel.run(lambda s: _window_max(x_planes[s], pool, stride, out_planes[s]),
+                  _parallel.chunks(len(x_planes), _plane_bytes(x)))
     return out
 
 
@@ -83,10 +107,27 @@ def max_pool_backward(dout, x, pool=2, stride=2):
     x, pool, stride, Hout, Wout = _pool_args(x, pool, stride)
     dout = _check_dout(dout, x, Hout, Wout)
     dout, = as_float(float_dtype(dout, x), dout)
-    dx = np.zeros(x.shape, dtype=dout.dtype)
-    for i, j, mask in _first_max_masks(x, pool, stride, Hout, Wout):
-        cell = _offset_view(dx, i, j, stride, Hout, Wout)
-        cell += np.where(mask, dout, 0)          # overlapping windows add up
+    dx = np.empty(x.shape, dtype=dout.dtype)
+    x_planes, dout_planes, dx_planes = _planes(x), _planes(dout), _planes(dx)
+    tiled = stride == pool and x.shape[2:] == (pool * Hout, pool * Wout)
+    # Multiplying by the mask is twice as fast as np.where, but inf * 0 is NaN.
+    finite = np.isfinite(dout).all()
+
+    def backward(s):
+        xs, d, dxs = x_planes[s], dout_planes[s], dx_planes[s]
+        out = _window_max(xs, pool, stride, np.empty(d.shape, dtype=xs.dtype))
+        if not tiled:            # some cells of x lie in no window
+            dxs[...] = 0
+        for i, j, mask in _first_max_masks(xs, out, pool, stride):
+            cell = _offset_view(dxs, i, j, stride, Hout, Wout)
+            if stride < pool:    # overlapping windows add up
+                cell += d * mask if finite else np.where(mask, d, 0)
+            elif finite:         # each cell lies in one window at most: write, do not add
+                np.multiply(d, mask, out=cell)
+            else:
+                cell[...] = np.where(mask, d, 0)
+
+    _parallel.run(backward, _parallel.chunks(len(x_planes), _plane_bytes(x)))
     return dx
 
 
@@ -154,6 +195,7 @@ def max_unpool(y, x, pool=2, stride=2):
     y = np.asarray(y)
     check_shape("y", y, x.shape[:2] + (Hout, Wout))
     out = np.zeros(x.shape, dtype=float_dtype(y))
-    for i, j, mask in _first_max_masks(x, pool, stride, Hout, Wout):
+    pooled = _window_max(x, pool, stride, np.empty(y.shape, dtype=x.dtype))
+    for i, j, mask in _first_max_masks(x, pooled, pool, stride):
         np.copyto(_offset_view(out, i, j, stride, Hout, Wout), y, where=mask)
     return out

@@ -12,3 +12,12 @@ settings.load_profile("course")
 def rng():
     """A seeded generator: every test sees the same inputs on every run."""
     return np.random.default_rng(20261123)
+
+
+@pytest.fixture
+def one_chunk_per_item(monkeypatch):
+    """Make the chunked reference kernels give every pooling plane and every batch-norm channel
+    its own chunk, shared among two threads, so that tests cross every chunk boundary."""
+    from solutions import _parallel
+    monkeypatch.setattr(_parallel, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(_parallel, "_WORKERS", 2)

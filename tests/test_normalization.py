@@ -263,6 +263,14 @@ def test_spatial_batchnorm_forward_equals_brute_force(rng):
                                oracles.spatial_batchnorm(x, gamma, beta, EPS), rtol=1e-10, atol=1e-12)
 
 
+def test_spatial_batchnorm_with_every_channel_in_its_own_chunk_equals_the_oracles(one_chunk_per_item, rng):
+    shape = (2, 5, 3, 4)
+    x, (gamma, beta), dout = data(rng, shape), params(rng, shape[1]), rng.standard_normal(shape)
+    np.testing.assert_allclose(spatial_batchnorm_forward(x, gamma, beta),
+                               oracles.spatial_batchnorm(x, gamma, beta, EPS), rtol=1e-10, atol=1e-12)
+    check_norm_backward(spatial_batchnorm_forward, spatial_batchnorm_backward, x, gamma, beta, dout)
+
+
 def test_spatial_batchnorm_is_batchnorm_over_pixels_as_rows(rng):
     x, (gamma, beta) = data(rng, (2, 3, 4, 5)), params(rng, 3)
     rows = x.transpose(0, 2, 3, 1).reshape(-1, 3)

@@ -136,6 +136,25 @@ def test_max_pool_backward_with_many_ties_equals_brute_force(rng, shape, pool, s
                                oracles.max_pool_backward(dout, x, pool, stride), rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("shape, pool, stride", GEOMETRIES + [((2, 3, 7, 8), 2, 3)])
+def test_max_pool_equals_brute_force_with_every_plane_in_its_own_chunk(one_chunk_per_item, rng, shape, pool,
+                                                                      stride):
+    x = rng.integers(0, 3, size=shape).astype(np.float64)
+    dout = rng.standard_normal(oracles.max_pool(x, pool, stride).shape)
+    np.testing.assert_array_equal(max_pool_forward(x, pool, stride), oracles.max_pool(x, pool, stride))
+    np.testing.assert_allclose(max_pool_backward(dout, x, pool, stride),
+                               oracles.max_pool_backward(dout, x, pool, stride), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("shape, pool, stride", [((1, 2, 4, 4), 2, 2), ((1, 2, 7, 7), 3, 2)])
+def test_max_pool_backward_sends_an_infinite_or_nan_gradient_only_to_the_max(rng, shape, pool, stride):
+    x = distinct_values(rng, shape)
+    dout = rng.standard_normal(oracles.max_pool(x, pool, stride).shape)
+    dout[0, 0, 0, 0], dout[0, 1, 0, 0] = np.inf, np.nan
+    np.testing.assert_allclose(max_pool_backward(dout, x, pool, stride),
+                               oracles.max_pool_backward(dout, x, pool, stride), rtol=1e-12, atol=1e-14)
+
+
 @pytest.mark.parametrize("shape, pool, stride", GEOMETRIES)
 def test_max_pool_backward_equals_numerical_gradient_without_ties(rng, shape, pool, stride):
     x = distinct_values(rng, shape)
