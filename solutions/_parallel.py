@@ -1,10 +1,12 @@
 """Cache-sized chunks of independent work, run on the machine's cores.
 
 Pooling and batch norm make several elementwise passes over their input. Done over a whole
-batch, each pass streams the arrays from main memory again; done over a chunk of about
-1 MiB, every pass after the first finds the chunk in the core's cache. The chunks are
-independent (pooling planes, batch norm channels), so threads can take them in parallel:
-numpy releases the GIL inside its loops over arrays, and each thread keeps a core busy.
+batch, each pass streams the arrays from main memory again; done over a chunk of a couple of
+MiB, every pass after the first finds the chunk in cache. The chunks are independent
+(pooling planes, batch norm channels), so threads can take them in parallel: numpy releases
+the GIL inside its loops over arrays, and each thread keeps a core busy. Much smaller chunks
+are slower again: per-call overhead and GIL hand-offs outweigh the work
+(benchmarks/README.md).
 
 Results never depend on the number of threads: chunk boundaries depend only on the array's
 shape, and each chunk is computed the same way whichever thread runs it.

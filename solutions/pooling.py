@@ -32,6 +32,7 @@ def _planes(a):
 
 
 def _plane_bytes(x):
+    """Bytes in one (H, W) plane of x: (N, C, H, W)."""
     return x.shape[2] * x.shape[3] * x.itemsize
 
 
