@@ -42,6 +42,16 @@ def _is_number(value):
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
+def _sequence_problem(got, expected, component, names=()):
+    """A Problem unless got is a tuple or list of len(expected) values; names: the outputs' names."""
+    wanted = f"a {type(expected).__name__} of {len(expected)}" + (f" ({', '.join(names)})" if names else "")
+    if not isinstance(got, (tuple, list)):
+        return Problem("type", component, got, expected, f"returned {type(got).__name__}, expected {wanted}")
+    if len(got) != len(expected):
+        return Problem("length", component, got, expected, f"returned {len(got)} values, expected {wanted}")
+    return None
+
+
 def _compare_one(got, expected, component):
     if got is None and expected is not None:
         return Problem("none", component, got, expected)
@@ -70,12 +80,9 @@ def _compare_one(got, expected, component):
             return Problem("type", component, got, expected, f"returned {type(got).__name__}, expected a number")
         return None if values_close(got, expected, 1e-6).all() else Problem("values", component, got, expected)
     if isinstance(expected, (tuple, list)):
-        if not isinstance(got, (tuple, list)):
-            return Problem("type", component, got, expected,
-                           f"returned {type(got).__name__}, expected a {type(expected).__name__} of {len(expected)}")
-        if len(got) != len(expected):
-            return Problem("length", component, got, expected,
-                           f"returned {len(got)} values, expected {len(expected)}")
+        problem = _sequence_problem(got, expected, component)
+        if problem is not None:
+            return problem
         for g, e in zip(got, expected):
             problem = _compare_one(g, e, component)
             if problem is not None:
@@ -93,12 +100,9 @@ def compare(got, expected, outputs=("out",)):
     if len(outputs) > 1:
         if got is None:
             return Problem("none", None, got, expected)
-        if not isinstance(got, (tuple, list)):
-            return Problem("type", None, got, expected,
-                           f"returned {type(got).__name__}, expected a tuple ({', '.join(outputs)})")
-        if len(got) != len(expected):
-            return Problem("length", None, got, expected,
-                           f"returned {len(got)} values, expected {len(expected)} ({', '.join(outputs)})")
+        problem = _sequence_problem(got, expected, None, outputs)
+        if problem is not None:
+            return problem
         for index, (g, e) in enumerate(zip(got, expected)):
             problem = _compare_one(g, e, index)
             if problem is not None:

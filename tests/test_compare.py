@@ -31,6 +31,23 @@ def test_the_failing_component_of_a_tuple_is_named_by_index():
     assert problem.component == 1
 
 
+def test_a_missing_output_is_a_length_problem_that_names_the_outputs():
+    expected = (np.ones(2), np.ones(3), np.ones(4))
+    problem = compare((np.ones(2), np.ones(3)), expected, ("dx", "dw", "db"))
+    assert (problem.kind, problem.component) == ("length", None)
+    assert "returned 2 values, expected a tuple of 3 (dx, dw, db)" in problem.detail
+
+
+def test_an_array_where_a_tuple_of_outputs_is_due_is_a_type_problem():
+    problem = compare(np.ones(2), (np.ones(2), np.ones(3)), ("dx", "dw"))
+    assert problem.kind == "type" and "expected a tuple of 2 (dx, dw)" in problem.detail
+
+
+def test_a_short_tuple_inside_one_output_is_a_length_problem():
+    problem = compare([(1, 2)], [(1, 2, 3)])
+    assert problem.kind == "length" and "returned 2 values, expected a tuple of 3" in problem.detail
+
+
 def test_int_expected_rejects_a_float():
     assert compare(3.0, 3).kind == "type"
 
