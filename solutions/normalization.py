@@ -189,7 +189,7 @@ def spatial_batchnorm_backward(dout, x, gamma, eps=1e-5):
         dbeta[s] = _channel_sums(d, L)
         dgamma[s] = _channel_sums(d, L, xc) * inv_std      # sum of dout * xhat
         # _normalize_backward's formula, g * inv_std * (dout - mean(dout) - xhat * mean(dout * xhat)),
-        # regrouped into per-channel coefficients so that dx costs three passes.
+        # regrouped into per-channel coefficients so that dx costs four passes.
         scale = g[s] * inv_std
         out = dx_rows[:, cols]
         np.multiply(d, _per_channel(scale, L), out=out)
