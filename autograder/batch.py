@@ -8,6 +8,7 @@ serve one submission each (a student's submission cannot leave state behind for 
 import importlib
 import multiprocessing
 import os
+import threading
 import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -107,14 +108,17 @@ def grade_notebook(path, *, assignment=None, student=None, seed=None, timeout=No
     (default: fixed per student and assignment); timeout: seconds per call of the student's code;
     hidden: more directories the student's code must not see (e.g. an nbgrader course).
     """
+    kwargs = dict(assignment=assignment, student=student, seed=seed, timeout=timeout, hidden=tuple(hidden))
+    if threading.active_count() > 1:     # forking a threaded process can deadlock the child
+        with _pool(1, {assignment or identify(path)[1]}) as pool:
+            return pool.submit(grade_submission, str(path), **kwargs).result()
     # A forked child, not a forkserver's: a forkserver child first re-runs the caller's main
     # script, which under `nbgrader autograde` means importing nbgrader again (2-4 s per
     # notebook). One child still serves one submission; what it needs is imported once, here.
     for module in PRELOAD.get(assignment or identify(path)[1], []):
         importlib.import_module(module)
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
-        return pool.submit(grade_submission, str(path), assignment=assignment, student=student, seed=seed,
-                           timeout=timeout, hidden=tuple(hidden)).result()
+        return pool.submit(grade_submission, str(path), **kwargs).result()
 
 
 def find_notebooks(paths):
