@@ -87,30 +87,11 @@ def test_numerical_gradient_agrees_with_the_tests_own_centred_differences(rng):
 # conv_backward_naive ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("x_shape, w_shape, stride, pad", CONV_CASES)
-def test_conv_backward_naive_dx_equals_numerical_gradient(rng, x_shape, w_shape, stride, pad):
+def test_conv_backward_naive_equals_numerical_gradient(rng, x_shape, w_shape, stride, pad):
     x, w, b = rng.standard_normal(x_shape), rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
     dout = rng.standard_normal(oracles.conv(x, w, b, stride, pad).shape)
-    expected = oracles.numerical_gradient(lambda v: oracles.conv(v, w, b, stride, pad), x, dout)
-    dx, _, _ = conv_backward_naive(dout, x, w, b, stride, pad)
-    np.testing.assert_allclose(dx, expected, rtol=1e-6, atol=1e-8)
-
-
-@pytest.mark.parametrize("x_shape, w_shape, stride, pad", CONV_CASES)
-def test_conv_backward_naive_dw_equals_numerical_gradient(rng, x_shape, w_shape, stride, pad):
-    x, w, b = rng.standard_normal(x_shape), rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
-    dout = rng.standard_normal(oracles.conv(x, w, b, stride, pad).shape)
-    expected = oracles.numerical_gradient(lambda v: oracles.conv(x, v, b, stride, pad), w, dout)
-    _, dw, _ = conv_backward_naive(dout, x, w, b, stride, pad)
-    np.testing.assert_allclose(dw, expected, rtol=1e-6, atol=1e-8)
-
-
-@pytest.mark.parametrize("x_shape, w_shape, stride, pad", CONV_CASES)
-def test_conv_backward_naive_db_equals_numerical_gradient(rng, x_shape, w_shape, stride, pad):
-    x, w, b = rng.standard_normal(x_shape), rng.standard_normal(w_shape), rng.standard_normal(w_shape[0])
-    dout = rng.standard_normal(oracles.conv(x, w, b, stride, pad).shape)
-    expected = oracles.numerical_gradient(lambda v: oracles.conv(x, w, v, stride, pad), b, dout)
-    _, _, db = conv_backward_naive(dout, x, w, b, stride, pad)
-    np.testing.assert_allclose(db, expected, rtol=1e-6, atol=1e-8)
+    oracles.assert_conv_gradients_are_numerical(conv_backward_naive(dout, x, w, b, stride, pad),
+                                                oracles.conv, x, w, b, stride, pad, dout)
 
 
 def test_conv_backward_naive_gives_zero_dx_to_pixels_no_window_reads(rng):
