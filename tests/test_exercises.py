@@ -18,6 +18,7 @@ import make_fixtures  # noqa: E402
 from exercise_specs import ASSIGNMENTS, Helper, load  # noqa: E402
 
 from autograder.points import POINTS  # noqa: E402
+from corpus.mutants import mutants  # noqa: E402
 
 HIDDEN = re.compile(r"^### BEGIN HIDDEN TESTS\n.*?^### END HIDDEN TESTS\n?", re.MULTILINE | re.DOTALL)
 SOLUTION = re.compile(r"^ *### BEGIN SOLUTION\n(.*?)^ *### END SOLUTION", re.MULTILINE | re.DOTALL)
@@ -281,18 +282,8 @@ def test_visible_check_only_prints_when_nbgrader_autogrades(monkeypatch, capsys)
 
 def test_numerical_gradient_visible_check_catches_a_forward_difference(monkeypatch):
     namespace = setup_namespace("ch06_backprop", monkeypatch)
-
-    def numerical_gradient(f, x, dout, h=1e-5):
-        dx = np.zeros_like(x)
-        base = np.sum(f(x) * dout)
-        for i in np.ndindex(x.shape):
-            old = x[i]
-            x[i] = old + h
-            dx[i] = (np.sum(f(x) * dout) - base) / h
-            x[i] = old
-        return dx
-
-    namespace["numerical_gradient"] = numerical_gradient
+    _, _, forward_difference = mutants("ch06_backprop")["numgrad_forward_difference"]
+    exec(forward_difference, namespace)          # defines the student's numerical_gradient
     check = load("ch06_backprop").graded[0].visible
     with pytest.raises(AssertionError, match=r"max error \d\.\d+e-0[1-6]"):
         exec(compile(check, "check", "exec"), namespace)
