@@ -289,6 +289,15 @@ def assert_conv_gradients_are_numerical(grads, forward, x, w, b, stride, pad, do
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8, err_msg=name)
 
 
+def torch_conv_and_grads(torch, x, w, b, stride, pad, rng):
+    """PyTorch's conv2d output and, for a random dout, its (dx, dw, db): returns out, dout, grads as numpy."""
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    out = torch.nn.functional.conv2d(tx, tw, tb, stride=stride, padding=pad)
+    dout = rng.standard_normal(tuple(out.shape))
+    grads = torch.autograd.grad(out, (tx, tw, tb), torch.from_numpy(dout))
+    return out.detach().numpy(), dout, [g.numpy() for g in grads]
+
+
 # Shapes for property tests -------------------------------------------------------------
 
 

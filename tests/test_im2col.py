@@ -207,13 +207,10 @@ def test_conv_im2col_forward_and_backward_equal_the_oracles_for_any_geometry(geo
 def test_conv_im2col_matches_torch(rng):
     torch = pytest.importorskip("torch")
     x, w, b = rng.standard_normal((2, 3, 8, 7)), rng.standard_normal((4, 3, 3, 2)), rng.standard_normal(4)
-    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-    out = torch.nn.functional.conv2d(tx, tw, tb, stride=2, padding=1)
-    dout = rng.standard_normal(tuple(out.shape))
-    grads = torch.autograd.grad(out, (tx, tw, tb), torch.from_numpy(dout))
-    np.testing.assert_allclose(conv_forward_im2col(x, w, b, 2, 1), out.detach().numpy(), rtol=1e-10, atol=1e-12)
+    out, dout, grads = oracles.torch_conv_and_grads(torch, x, w, b, 2, 1, rng)
+    np.testing.assert_allclose(conv_forward_im2col(x, w, b, 2, 1), out, rtol=1e-10, atol=1e-12)
     for ours, theirs in zip(conv_backward_im2col(dout, x, w, b, 2, 1), grads):
-        np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
 
 
 # speed: the contract's benchmark ------------------------------------------------------------------
