@@ -94,62 +94,52 @@ def first_max_index(window):
     return best
 
 
-def max_pool(x, pool, stride):
-    """Each window's first maximum (row-major)."""
+def pool_windows(x, pool, stride):
+    """Yield ((n, c, i, j), (top, left), window) for every pool x pool window of x, moved by stride."""
     N, C, H, W = x.shape
     Hout, Wout = window_positions(H, pool, stride, 0), window_positions(W, pool, stride, 0)
-    out = np.zeros((N, C, Hout, Wout))
-    for n in range(N):
-        for c in range(C):
-            for i in range(Hout):
-                for j in range(Wout):
-                    window = x[n, c, i * stride:i * stride + pool, j * stride:j * stride + pool]
-                    out[n, c, i, j] = window[first_max_index(window)]
+    for n, c, i, j in np.ndindex(N, C, Hout, Wout):
+        top, left = i * stride, j * stride
+        yield (n, c, i, j), (top, left), x[n, c, top:top + pool, left:left + pool]
+
+
+def pooled_shape(x, pool, stride):
+    """(N, C, Hout, Wout) of pooling x: (N, C, H, W) with no padding."""
+    N, C, H, W = x.shape
+    return N, C, window_positions(H, pool, stride, 0), window_positions(W, pool, stride, 0)
+
+
+def max_pool(x, pool, stride):
+    """Each window's first maximum (row-major)."""
+    out = np.zeros(pooled_shape(x, pool, stride))
+    for at, _, window in pool_windows(x, pool, stride):
+        out[at] = window[first_max_index(window)]
     return out
 
 
 def avg_pool(x, pool, stride):
     """Each window's sum divided by pool**2."""
-    N, C, H, W = x.shape
-    Hout, Wout = window_positions(H, pool, stride, 0), window_positions(W, pool, stride, 0)
-    out = np.zeros((N, C, Hout, Wout))
-    for n in range(N):
-        for c in range(C):
-            for i in range(Hout):
-                for j in range(Wout):
-                    total = 0.0
-                    for a in range(pool):
-                        for b in range(pool):
-                            total += x[n, c, i * stride + a, j * stride + b]
-                    out[n, c, i, j] = total / pool ** 2
+    out = np.zeros(pooled_shape(x, pool, stride))
+    for at, _, window in pool_windows(x, pool, stride):
+        out[at] = sum(window[a, b] for a in range(pool) for b in range(pool)) / pool ** 2
     return out
 
 
 def max_pool_backward(dout, x, pool, stride):
     """Each window's dout added to the cell of its first row-major maximum."""
-    N, C, Hout, Wout = dout.shape
     dx = np.zeros(x.shape)
-    for n in range(N):
-        for c in range(C):
-            for i in range(Hout):
-                for j in range(Wout):
-                    window = x[n, c, i * stride:i * stride + pool, j * stride:j * stride + pool]
-                    a, b = first_max_index(window)
-                    dx[n, c, i * stride + a, j * stride + b] += dout[n, c, i, j]
+    for (n, c, i, j), (top, left), window in pool_windows(x, pool, stride):
+        a, b = first_max_index(window)
+        dx[n, c, top + a, left + b] += dout[n, c, i, j]
     return dx
 
 
 def max_unpool(y, x, pool):
     """Each y value written at its window's first maximum in x (non-overlapping windows)."""
-    N, C, Hout, Wout = y.shape
     out = np.zeros(x.shape)
-    for n in range(N):
-        for c in range(C):
-            for i in range(Hout):
-                for j in range(Wout):
-                    window = x[n, c, i * pool:(i + 1) * pool, j * pool:(j + 1) * pool]
-                    a, b = first_max_index(window)
-                    out[n, c, i * pool + a, j * pool + b] = y[n, c, i, j]
+    for (n, c, i, j), (top, left), window in pool_windows(x, pool, pool):
+        a, b = first_max_index(window)
+        out[n, c, top + a, left + b] = y[n, c, i, j]
     return out
 
 
