@@ -1,29 +1,71 @@
 """Command line: python -m autograder grade PATH... --out grades.csv [options].
 
 Exit status 0 whenever grading ran, however badly the submissions did; 2 with a one-line
-reason for bad usage (no notebooks found, bad flags); 1 for a fault of the grader itself.
+reason for bad usage (no notebooks found, bad flags, no sandbox); 130 when interrupted (the
+finished grades are kept in the journal, and the same command resumes); 1 for a fault of the
+grader itself.
 """
 import argparse
+import contextlib
+import signal
 import sys
 from pathlib import Path
 
 from . import reports
-from .batch import find_notebooks, grade_paths
+from .batch import DEFAULT_TIMEOUT, grade_paths
+from .journal import Journal
+from .notebook import collect
+from .sandbox import Limits, SandboxUnavailable, require_sandbox
+from .secret import key_id, load_key
+
+
+class UsageError(Exception):
+    """Bad usage: reported in one line with exit status 2."""
+
+
+class Interrupted(Exception):
+    """The batch was stopped (Ctrl-C, SIGTERM) after `done` of `total` submissions."""
+
+    def __init__(self, done, total, journal):
+        super().__init__(f"interrupted after {done} of {total} submissions; their grades are kept in {journal}: "
+                         "run the same command again to grade the rest")
 
 
 def grade(*, paths, out, json_path=None, gradescope=None, feedback=None, jobs=1, timeout=None, seed=None,
-          hidden=(), progress=False):
+          key_file=None, unsafe_no_sandbox=False, submission_timeout=None, hidden=(), progress=False):
     """Grade every notebook under paths and write the reports; returns the SubmissionResults."""
-    notebooks = find_notebooks(paths)
-    if not notebooks:
+    try:
+        isolation = require_sandbox(unsafe_no_sandbox)
+    except SandboxUnavailable as error:
+        raise UsageError(str(error)) from None
+    found = collect(paths)
+    if not found:
         raise UsageError(f"no notebooks (.ipynb) found in {', '.join(map(str, paths))}")
+    try:
+        key = None if seed is not None else load_key(key_file)
+    except (ValueError, OSError) as error:
+        raise UsageError(str(error)) from None
+    limits = Limits(call_seconds=DEFAULT_TIMEOUT if timeout is None else float(timeout),
+                    submission_seconds=submission_timeout)
+    journal = Journal(out, {"seed": seed, "key": key_id(key) if key else None, "isolation": isolation,
+                            "call_seconds": limits.call_seconds, "submission_seconds": submission_timeout})
+    fingerprints = {str(f.path): journal.fingerprint(f.path) for f in found}
+    earlier = journal.load()
+    results = [earlier[fingerprints[str(f.path)]] for f in found if fingerprints[str(f.path)] in earlier]
+    todo = [f for f in found if fingerprints[str(f.path)] not in earlier]
     bar = None
     if progress:
         from tqdm import tqdm
-        bar = tqdm(total=len(notebooks), unit="notebook", file=sys.stderr)
+        bar = tqdm(total=len(found), initial=len(results), unit="notebook", file=sys.stderr)
+    graded = grade_paths(todo, jobs=jobs, seed=seed, key=key, limits=limits, isolation=isolation, hidden=hidden,
+                         progress=bar.update if bar else None)
     try:
-        results = list(grade_paths(notebooks, jobs=jobs, seed=seed, timeout=timeout, hidden=hidden,
-                                   progress=bar.update if bar else None))
+        with contextlib.closing(graded):  # closing it kills the grading processes still running
+            for result in graded:
+                journal.append(fingerprints[result.path], result)
+                results.append(result)
+    except KeyboardInterrupt:
+        raise Interrupted(len(results), len(found), journal.path) from None
     finally:
         if bar:
             bar.close()
@@ -34,11 +76,8 @@ def grade(*, paths, out, json_path=None, gradescope=None, feedback=None, jobs=1,
         reports.write_gradescope(results, gradescope)
     if feedback:
         reports.write_feedback(results, feedback)
+    journal.remove()
     return results
-
-
-class UsageError(Exception):
-    """Bad usage: reported in one line with exit status 2."""
 
 
 def _parser():
@@ -52,12 +91,24 @@ def _parser():
     g.add_argument("--feedback", type=Path, metavar="DIR", help="write per-student Markdown feedback here")
     g.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (default 1)")
     g.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                   help="wall-clock limit of one call of a student's function (default 10)")
+                   help=f"wall-clock limit of one call of a student's function (default {DEFAULT_TIMEOUT:g})")
+    g.add_argument("--submission-timeout", type=float, default=None, metavar="SECONDS",
+                   help="wall-clock limit of one whole submission's grading (default: from its cases)")
+    g.add_argument("--key", type=Path, dest="key_file", metavar="FILE",
+                   help="the instructor's secret that the hidden inputs derive from (default: "
+                        "$CNN_GRADER_KEY or ~/.config/cnns-from-the-ground-up/grader.key, created if missing)")
     g.add_argument("--seed", type=int, default=None,
-                   help="seed of the random inputs for every submission (default: fixed per student)")
+                   help="seed of the random inputs of every submission, to reproduce a run (default: from --key)")
     g.add_argument("--hide", type=Path, action="append", default=[], metavar="DIR",
-                   help="another directory student code must not see (e.g. the nbgrader course dir)")
+                   help="another directory student code must not see, if it lies inside a system directory")
+    g.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="grade even without bubblewrap: student code then runs with your rights, unconfined "
+                        "(recorded in every result)")
     return parser
+
+
+def _stop(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM stops the batch like Ctrl-C: every process it started is killed
 
 
 def main(argv=None):
@@ -65,15 +116,22 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
-    if args.timeout is not None and args.timeout <= 0:
-        parser.error("--timeout must be positive")
+    for name in ("timeout", "submission_timeout"):
+        if getattr(args, name) is not None and getattr(args, name) <= 0:
+            parser.error(f"--{name.replace('_', '-')} must be positive")
+    signal.signal(signal.SIGTERM, _stop)
     try:
         results = grade(paths=args.paths, out=args.out, json_path=args.json_path, gradescope=args.gradescope,
                         feedback=args.feedback, jobs=args.jobs, timeout=args.timeout, seed=args.seed,
-                        hidden=args.hide, progress=sys.stderr.isatty())
+                        key_file=args.key_file, unsafe_no_sandbox=args.unsafe_no_sandbox,
+                        submission_timeout=args.submission_timeout, hidden=args.hide,
+                        progress=sys.stderr.isatty())
     except UsageError as error:
         print(f"autograder: {error}", file=sys.stderr)
         return 2
+    except Interrupted as error:
+        print(f"autograder: {error}", file=sys.stderr)
+        return 130
     except Exception as error:  # a grader fault: one line, not a traceback
         print(f"autograder: internal error: {type(error).__name__}: {error}", file=sys.stderr)
         return 1

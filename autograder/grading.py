@@ -2,31 +2,33 @@
 
 A "caller" runs the student's function: sandbox.Sandbox (the student's process) or
 InProcessCaller (an instructor's own function, for nbgrader's hidden test cells). The
-reference result and every comparison are computed here, never by the caller.
+reference result, every comparison and every timing are computed here, never by the caller.
 """
 import copy
 import time
 import traceback
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 import solutions
 
 from . import baselines, probes
+from .callbacks import Callbacks, allowed_callbacks
 from .cases.im2col import SPEED_RATIO
 from .compare import changed
 from .diagnose import diagnose
 from .protocol import Probe
 from .points import POINTS
 from .results import TestResult
-from .sandbox import Outcome
+from .sandbox import Limits, Outcome
 
 SPEED_SECONDS = 120.0
 
 
-def _reference_call(function, args, kwargs):
-    """The reference result of a graded function, for a student's call of it."""
-    return getattr(solutions, function)(*args, **kwargs)
+def _reference(function):
+    """The reference implementation of a graded function, for a student's call of it."""
+    return getattr(solutions, function)
 
 
 def rebuild(value):
@@ -95,6 +97,9 @@ class InProcessCaller:
     def __init__(self, functions):
         self.functions = functions
 
+    def defined(self, name):
+        return False
+
     def _run(self, function, fn_call):
         if function not in self.functions:
             return Outcome(missing=True)
@@ -105,24 +110,13 @@ class InProcessCaller:
             where = {"cell": function, "line": frames[-1].lineno, "text": frames[-1].line} if frames else None
             return Outcome(error={"type": type(exc).__name__, "message": str(exc), "where": where})
 
-    def call(self, function, args, kwargs=None, seconds=None, proxies=(), callback=None):
+    def call(self, function, args, kwargs=None, seconds=None, callbacks=None):
         def run(fn):
-            live = [rebuild(a) for a in args]
+            live = [rebuild(a) for a in copy.deepcopy(args)]
+            start = time.perf_counter()
             value = fn(*live, **{k: rebuild(v) for k, v in (kwargs or {}).items()})
-            return Outcome(ok=True, value=value, args_after=[a if isinstance(a, np.ndarray) else None for a in live])
-        return self._run(function, run)
-
-    def time(self, function, args, kwargs=None, repeat=3, seconds=None, proxies=(), callback=None):
-        def run(fn):
-            student = baseline = float("inf")
-            for _ in range(repeat):
-                start = time.perf_counter()
-                value = fn(*copy.deepcopy(args), **(kwargs or {}))
-                student = min(student, time.perf_counter() - start)
-                start = time.perf_counter()
-                baselines.BASELINES[function](*args, **(kwargs or {}))
-                baseline = min(baseline, time.perf_counter() - start)
-            return Outcome(ok=True, value=value, extra={"student_seconds": student, "baseline_seconds": baseline})
+            return Outcome(ok=True, value=value, args_after=[a if isinstance(a, np.ndarray) else None for a in live],
+                           seconds=time.perf_counter() - start)
         return self._run(function, run)
 
 
@@ -141,16 +135,22 @@ class CaseRunner:
         self.budget_seconds = budget_seconds
         self.stopped = {}
         self.results = []
+        self.callbacks = Callbacks((), _reference, limits or Limits(call_seconds=call_seconds))
+
+    def close(self):
+        """End the process that computes callbacks (if one was started)."""
+        self.callbacks.close()
 
     def run(self, case):
         try:
             passed, message = self._run(case)
+            fault = False
         except Exception as exc:  # a fault of the grader itself: say so, never blame the student
-            passed, message = False, f"[grader_error] {type(exc).__name__}: {exc}"
+            passed, message, fault = False, f"[grader_error] {type(exc).__name__}: {exc}", True
         # an outcome-graded test says what it measured even when it passed (the accuracy reached)
         keep = message and (not passed or case.check is not None)
         result = TestResult(case.function, case.name, case.points if passed else 0.0, case.points, passed,
-                            f"{case.describe()}: {message}" if keep else "")
+                            f"{case.describe()}: {message}" if keep else "", grader_error=fault)
         self.results.append(result)
         return result
 
@@ -163,20 +163,12 @@ class CaseRunner:
             return case.check(case, self.caller)
         reference = case.reference or getattr(solutions, case.function)
         expected = reference(*[rebuild(a) for a in copy.deepcopy(case.args)], **copy.deepcopy(case.kwargs))
-        # Earlier graded functions answer with reference results: no double jeopardy, and
-        # only earlier ones, so that two functions cannot be defined through each other.
-        earlier = self.functions[:self.functions.index(case.function)] if case.function in self.functions else []
+        # Earlier graded functions the submission defines answer with reference results (no
+        # double jeopardy); the function under test and later ones never do (autograder/callbacks.py).
+        self.callbacks.allowed = allowed_callbacks(self.functions, case.function, self.caller)
         outcome = self.caller.call(case.function, case.args, case.kwargs,
                                    seconds=SPEED_SECONDS if case.kind == "speed" else self.call_seconds,
-                                   proxies=earlier, callback=_reference_call)
-        if case.kind == "speed" and not (outcome.ended or outcome.missing or outcome.error):
-            # Timed with the student's own helpers: answering helpers over the pipe would add
-            # the cost of copying their arrays to the student's time.
-            timing = self.caller.time(case.function, case.args, case.kwargs, repeat=3, seconds=SPEED_SECONDS)
-            if timing.ok:
-                outcome.extra = timing.extra
-            else:
-                outcome = timing
+                                   callbacks=self.callbacks)
         failure = self._failure(case, outcome)
         if failure:
             return False, failure
@@ -186,7 +178,7 @@ class CaseRunner:
                 problems.append(f"[{case.mutation_id}] argument {index + 1} ({before.shape} {before.dtype}) was "
                                 "modified by the call: work on a copy, never write into an input")
         if case.kind == "speed":
-            problems += self._speed(case, outcome, bool(problems))
+            problems += ["[too_slow] speed not credited: the result is wrong"] if problems else self._speed(case)
         return not problems, "; ".join(problems)
 
     def _failure(self, case, outcome):
@@ -195,16 +187,27 @@ class CaseRunner:
             self.stopped[case.function] = f"{message} (in an earlier case of {case.function}; not run again)"
         return message
 
-    @staticmethod
-    def _speed(case, outcome, wrong):
-        if wrong:
-            return ["[too_slow] speed not credited: the result is wrong"]
-        student, baseline = outcome.extra.get("student_seconds"), outcome.extra.get("baseline_seconds")
-        if not isinstance(student, (int, float)) or not isinstance(baseline, (int, float)) or student < 0:
-            return ["[too_slow] the timing could not be read"]
+    def _speed(self, case):
+        """Problems of the speed rule: the student's call and the baseline, best of the case's
+        timing inputs (fresh ones each time, so a cached answer does not help), timed here.
+        The student's own helpers run (no callbacks): their time is the student's."""
+        student = baseline = float("inf")
+        for index, args in enumerate(case.timing, start=1):
+            outcome = self.caller.call(case.function, args, case.kwargs, seconds=SPEED_SECONDS)
+            failure = call_failure(case.function, outcome, self.caller, self.limits)
+            if failure:
+                return [f"[too_slow] speed not credited: on timing input {index}, {failure}"]
+            expected = case.reference(*copy.deepcopy(args), **case.kwargs)
+            if diagnose(case, args, outcome.value, expected):
+                return [f"[too_slow] speed not credited: the result on timing input {index} is wrong"]
+            student = min(student, outcome.seconds)
+            with threadpool_limits(1):  # as the worker: one BLAS thread
+                start = time.perf_counter()
+                baselines.BASELINES[case.function](*args, **case.kwargs)
+                baseline = min(baseline, time.perf_counter() - start)
         ratio = baseline / max(student, 1e-9)
         if ratio >= SPEED_RATIO:
             return []
         return [f"[too_slow] {ratio:.1f}x faster than the per-output-value baseline ({student * 1e3:.1f} ms vs "
-                f"{baseline * 1e3:.1f} ms, best of 3); it must be at least {SPEED_RATIO:g}x: use one matrix "
-                "product over im2col columns instead of Python loops over output positions"]
+                f"{baseline * 1e3:.1f} ms, best of {len(case.timing)}); it must be at least {SPEED_RATIO:g}x: use "
+                "one matrix product over im2col columns instead of Python loops over output positions"]

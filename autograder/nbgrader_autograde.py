@@ -23,7 +23,7 @@ import nbformat
 from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Float
+from traitlets import Bool, Float, Unicode
 
 TEST_PREFIX = "test_"
 
@@ -35,17 +35,30 @@ class SandboxedGrade(NbGraderPreprocessor):
         None, allow_none=True,
         help="Seconds each call of a student's function may take in the sandbox (None: the grader's default).",
     ).tag(config=True)
+    key_file = Unicode(
+        None, allow_none=True,
+        help="The instructor's secret the hidden inputs derive from (None: $CNN_GRADER_KEY or "
+             "~/.config/cnns-from-the-ground-up/grader.key, created if missing).",
+    ).tag(config=True)
+    unsafe_no_sandbox = Bool(
+        False, help="Grade even without bubblewrap: student code then runs unconfined, with your rights.",
+    ).tag(config=True)
 
     def preprocess(self, nb, resources):
-        from .batch import grade_notebook
+        from .batch import DEFAULT_TIMEOUT, grade_notebook
+        from .sandbox import Limits, require_sandbox
+        from .secret import load_key
 
         info = resources["nbgrader"]
+        isolation = require_sandbox(self.unsafe_no_sandbox)
+        limits = Limits(call_seconds=self.timeout or DEFAULT_TIMEOUT)
         with tempfile.TemporaryDirectory(prefix="nbgrader-sandboxed-") as scratch:
             # nbgrader's layout, so that the grader reads student and assignment from the path
             path = Path(scratch, "autograded", info["student"], info["assignment"], f"{info['notebook']}.ipynb")
             path.parent.mkdir(parents=True)
             nbformat.write(nb, str(path))
-            result = grade_notebook(path, timeout=self.timeout, hidden=self.course_paths(info))
+            result = grade_notebook(path, key=load_key(self.key_file), limits=limits, isolation=isolation,
+                                    hidden=self.course_paths(info))
         self.log.info("Sandboxed grader: %s/%s scored %s of %s (%s, isolation %s)", info["student"],
                       info["assignment"], result.score, result.max_score, result.status, result.isolation)
         if result.status == "grader_error":

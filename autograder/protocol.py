@@ -41,6 +41,10 @@ class Timeout(ProtocolError):
     """No complete frame arrived before the deadline."""
 
 
+class TooLarge(ProtocolError):
+    """A frame announced more array data than the reader accepts."""
+
+
 class Probe:
     """A named test function and its array parameters, e.g. Probe("cube", [])."""
 
@@ -147,10 +151,22 @@ def dumps(message, arrays):
     return struct.pack("!I", len(header)) + header + b"".join(payloads)
 
 
-def write_frame(fd, message, arrays=()):
+def write_frame(fd, message, arrays=(), deadline=None):
+    """Write one frame. With a deadline (time.monotonic() value), fd must be non-blocking: a
+    reader that stops reading makes this raise Timeout at the deadline instead of blocking the
+    writer forever (the grader's side; the worker writes without one)."""
     data = memoryview(dumps(message, list(arrays)))
     while data:
-        written = os.write(fd, data)
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([], [fd], [], left)[1]:
+                raise Timeout(f"the other side stopped reading ({len(data)} bytes left to write)")
+        try:
+            written = os.write(fd, data)
+        except BlockingIOError:
+            continue
+        except BrokenPipeError:
+            raise Closed("the worker closed the connection") from None
         data = data[written:]
 
 
@@ -161,7 +177,10 @@ def _read_exact(fd, n, deadline):
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([fd], [], [], left)[0]:
                 raise Timeout(f"no answer within the time limit ({n - remaining} of {n} bytes read)")
-        chunk = os.read(fd, min(remaining, 1 << 20))
+        try:
+            chunk = os.read(fd, min(remaining, 1 << 20))
+        except BlockingIOError:
+            continue
         if not chunk:
             raise Closed("the worker closed the connection")
         chunks.append(chunk)
@@ -169,8 +188,9 @@ def _read_exact(fd, n, deadline):
     return b"".join(chunks)
 
 
-def read_frame(fd, deadline=None):
-    """Read one frame: (message dict, list of arrays). deadline: time.monotonic() value or None."""
+def read_frame(fd, deadline=None, max_bytes=MAX_ARRAY_BYTES):
+    """Read one frame: (message dict, list of arrays). deadline: time.monotonic() value or None;
+    max_bytes: the most array data the frame may announce."""
     (size,) = struct.unpack("!I", _read_exact(fd, 4, deadline))
     if size > MAX_HEADER_BYTES:
         raise ProtocolError(f"frame header of {size} bytes is larger than allowed")
@@ -179,8 +199,11 @@ def read_frame(fd, deadline=None):
         message, sizes = header["message"], [int(s) for s in header["sizes"]]
     except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError) as error:
         raise ProtocolError(f"frame header is not valid: {type(error).__name__}: {error}"[:300]) from None
-    if not isinstance(message, dict) or any(s < 0 for s in sizes) or sum(sizes) > MAX_ARRAY_BYTES:
+    if not isinstance(message, dict) or any(s < 0 for s in sizes):
         raise ProtocolError("frame header announces invalid content")
+    if sum(sizes) > max_bytes:
+        raise TooLarge(f"the frame carries {sum(sizes) / 2**20:.0f} MiB of arrays, more than the "
+                       f"{max_bytes / 2**20:.0f} MiB allowed")
     return message, [_load_array(_read_exact(fd, s, deadline)) for s in sizes]
 
 

@@ -1,16 +1,45 @@
 """Write what grading found: grades.csv, results.json, Gradescope results, feedback, summary.
 
 Every writer takes a list of SubmissionResult and a destination; none of them grades.
+Student names, assignment folders, messages (they quote the student's exceptions and code)
+and printed output are the student's to choose: they are written so that they cannot become
+a spreadsheet formula, a path outside the report's folder or another student's file, or
+Markdown structure in feedback.
 """
 import csv
+import hashlib
 import json
+import re
 from pathlib import Path
 
 from .points import POINTS
 
+# Kept as they are: lowercase (a case-insensitive file system, macOS' and Windows' default,
+# would merge "Ada" and "ada"), not starting with "." (".", "..", hidden files), not too long
+# for a file name, and not ending like a changed name (see _safe_name).
+_PLAIN_NAME = re.compile(r"[a-z0-9_-][a-z0-9._-]{0,63}")
+_CHANGED_NAME = re.compile(r".*-[0-9a-f]{8}")
+
 
 def _safe_name(text):
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(text)) or "unknown"
+    """A file name for text, different for different texts.
+
+    A plain name is kept; any other gets its unsafe characters replaced and the first 8 hex of
+    its SHA-256 appended ("a b" and "a_b" would otherwise share a folder). A plain name that
+    ends like such a suffix counts as changed too, so that nobody can name themselves after
+    another student's changed name.
+    """
+    text = str(text)
+    if _PLAIN_NAME.fullmatch(text) and not _CHANGED_NAME.fullmatch(text):
+        return text
+    readable = re.sub(r"[^A-Za-z0-9._-]", "_", text)[:64].lstrip(".") or "unknown"
+    return f"{readable}-{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+
+
+def _cell(text):
+    """A CSV text cell that no spreadsheet evaluates: OWASP's advice against formula injection,
+    a leading single quote before =, +, -, @, tab or carriage return."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def write_grades_csv(results, path):
@@ -20,19 +49,22 @@ def write_grades_csv(results, path):
         writer = csv.writer(f)
         writer.writerow(["student", "assignment", "score", "max_score", "status"])
         for r in sorted(results, key=lambda r: (r.student, r.assignment or "")):
-            writer.writerow([r.student, r.assignment or "", f"{r.score:g}", f"{r.max_score:g}", r.status])
+            writer.writerow([_cell(r.student), _cell(r.assignment or ""), f"{r.score:g}", f"{r.max_score:g}",
+                             _cell(r.status)])
 
 
 def write_results_json(results, path):
-    """Every test of every submission, with the submission's seed, isolation level and status."""
+    """Every test of every submission, with the submission's seed, key fingerprint, isolation
+    level and status."""
     rows = []
     for r in sorted(results, key=lambda r: (r.student, r.assignment or "")):
         rows.append({"student": r.student, "assignment": r.assignment, "path": r.path, "status": r.status,
-                     "problem": r.problem, "seed": r.seed, "isolation": r.isolation, "score": r.score,
-                     "max_score": r.max_score, "seconds": r.seconds,
+                     "problem": r.problem, "seed": r.seed, "key_id": r.key_id, "isolation": r.isolation,
+                     "score": r.score, "max_score": r.max_score, "seconds": r.seconds,
                      "tests": [{"student": r.student, "assignment": r.assignment, "function": t.function,
                                 "test": t.name, "points": t.points, "max_points": t.max_points,
-                                "passed": t.passed, "message": t.message} for t in r.tests]})
+                                "passed": t.passed, "message": t.message, "grader_error": t.grader_error}
+                               for t in r.tests]})
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps({"submissions": rows}, indent=1) + "\n", encoding="utf-8")
 
@@ -44,37 +76,64 @@ def gradescope_results(result):
         output = "All cases passed." if not messages else "\n".join(f"- {m}" for m in messages)
         tests.append({"name": f"{result.assignment}: {function}", "score": points, "max_score": max_points,
                       "output": output, "visibility": "visible"})
-    data = {"score": result.score, "tests": tests, "output": _status_line(result),
-            "extra_data": {"seed": result.seed, "isolation": result.isolation, "status": result.status}}
-    return data
+    extra = {"seed": result.seed, "isolation": result.isolation, "status": result.status}
+    if result.key_id:
+        extra["key_id"] = result.key_id
+    output = f"{_status_line(result)} {result.problem}" if result.problem else _status_line(result)
+    return {"score": result.score, "tests": tests, "output": output, "extra_data": extra}
 
 
 def write_gradescope(results, directory):
     """DIR/<student>/<assignment>/results.json in Gradescope's format, one per submission."""
     for r in results:
-        target = Path(directory) / _safe_name(r.student) / _safe_name(r.assignment)
+        target = Path(directory) / _safe_name(r.student) / _safe_name(r.assignment or "unknown")
         target.mkdir(parents=True, exist_ok=True)
         (target / "results.json").write_text(json.dumps(gradescope_results(r), indent=1) + "\n", encoding="utf-8")
 
 
 def _status_line(result):
-    if result.status == "ok":
-        # problem: what made a graded submission score nothing at all (no solution cells found)
-        line = f"Graded with seed {result.seed} (sandbox: {result.isolation or 'not started'})."
-        return f"{line} {result.problem}" if result.problem else line
-    return f"Status: {result.status}. {result.problem}"
+    """How the submission was graded, in the grader's words only (result.problem, which may
+    quote the student's file name or errors, is for the caller to add)."""
+    line = (f"Graded with seed {result.seed} (sandbox: {result.isolation or 'not started'})."
+            if result.status == "ok" else f"Status: {result.status}.")
+    if result.isolation == "none":
+        return f"UNSANDBOXED: student code ran without a sandbox (--unsafe-no-sandbox). {line}"
+    return line
+
+
+def _code(text):
+    """text as one line of inline code: nothing in it can start a heading, list, link or HTML.
+
+    Its line breaks become ' ⏎ ' (Markdown finds blocks line by line, before code spans); the
+    backtick fence is longer than any run of backticks in text, so text cannot close it.
+    """
+    text = " ⏎ ".join(str(text).splitlines())
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    pad = " " if text[:1] in ("`", " ") or text[-1:] in ("`", " ") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _code_block(text):
+    """text in a fenced code block whose fence is longer than any run of backticks in it."""
+    fence = "`" * max(3, max(map(len, re.findall("`+", text)), default=0) + 1)
+    return [fence, text, fence]
 
 
 def feedback_markdown(result):
-    """A student's feedback: each function, its points, and what went wrong."""
-    lines = [f"# Feedback: {result.assignment} ({result.student})", "",
-             f"**Score: {result.score:g} / {result.max_score:g}**", "", _status_line(result), ""]
+    """A student's feedback: each function, its points, and what went wrong.
+
+    Headings come from the grader only: everything the student controls (name, messages,
+    output, problem) is inline code or a code block.
+    """
+    lines = [f"# Feedback: {_code(result.assignment)} ({_code(result.student)})", "",
+             f"**Score: {result.score:g} / {result.max_score:g}**", "",
+             _status_line(result) + (f" {_code(result.problem)}" if result.problem else ""), ""]
     for function, (points, max_points, messages) in result.by_function().items():
         mark = "✔" if not messages else "✘"
-        lines.append(f"## {mark} `{function}`: {points:g} / {max_points:g}")
-        lines += [""] + ([f"- {m}" for m in messages] if messages else ["All cases passed."]) + [""]
+        lines.append(f"## {mark} {_code(function)}: {points:g} / {max_points:g}")
+        lines += [""] + ([f"- {_code(m)}" for m in messages] if messages else ["All cases passed."]) + [""]
     if result.output.strip():
-        lines += ["## What your code printed (truncated)", "", "```", result.output[:4000].rstrip(), "```", ""]
+        lines += ["## What your code printed (truncated)", "", *_code_block(result.output[:4000].rstrip()), ""]
     return "\n".join(lines)
 
 
@@ -83,7 +142,7 @@ def write_feedback(results, directory):
     for r in results:
         target = Path(directory) / _safe_name(r.student)
         target.mkdir(parents=True, exist_ok=True)
-        (target / f"{_safe_name(r.assignment)}.md").write_text(feedback_markdown(r), encoding="utf-8")
+        (target / f"{_safe_name(r.assignment or 'unknown')}.md").write_text(feedback_markdown(r), encoding="utf-8")
 
 
 def summary_table(results):

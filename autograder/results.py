@@ -5,7 +5,12 @@ from dataclasses import asdict, dataclass, field
 @dataclass
 class TestResult:
     """One test (one case of one function). message: the diagnosis, "" when passed (an
-    outcome-graded test, e.g. fine_tune, keeps what it measured: the accuracy reached)."""
+    outcome-graded test, e.g. fine_tune, keeps what it measured: the accuracy reached).
+
+    grader_error: the test failed through a fault of the grader, not of the student. A field,
+    never read from the message: messages quote the student's own exception text, which could
+    otherwise claim to be a grader fault.
+    """
     __test__ = False  # not a pytest test class, despite the name
 
     function: str
@@ -14,16 +19,27 @@ class TestResult:
     max_points: float
     passed: bool
     message: str = ""
+    grader_error: bool = False
 
 
 @dataclass
 class SubmissionResult:
     """The grade of one notebook.
 
-    status: "ok" (graded), "unreadable" (not a notebook), "unknown_assignment",
-    "grader_error" (a fault of the grader: the grade is not trustworthy); problem says why.
-    isolation: the sandbox level the student's code ran under; seed: the inputs' seed.
-    output: what the student's code printed (truncated).
+    status, with problem saying why whenever it is not "ok":
+      "ok"                 graded (problem may still say why it scored nothing at all);
+      "unreadable"         not a notebook (missing, corrupt JSON, not nbformat 4);
+      "unknown_assignment" the path does not say which assignment it is;
+      "grader_error"       a fault of the grader: the grade is not trustworthy;
+      "timeout"            the whole submission exceeded its wall-clock budget and was killed
+                           from outside;
+      "refused"            a symbolic link: never followed, so nobody is graded on another's file;
+      "duplicate"          two or more files map to this student and assignment: none is graded,
+                           rather than one silently replacing the other.
+    isolation: the sandbox level the student's code ran under; seed: the inputs' seed;
+    key_id: the fingerprint of the instructor key the seed was derived from (autograder.secret),
+    so that a regrade can tell whether it used the same key. output: what the student's code
+    printed (truncated).
     """
     student: str
     assignment: str | None
@@ -35,6 +51,7 @@ class SubmissionResult:
     tests: list = field(default_factory=list)
     output: str = ""
     seconds: float = 0.0
+    key_id: str | None = None
 
     @property
     def score(self):
@@ -55,6 +72,18 @@ class SubmissionResult:
         return {f: (round(p, 6), round(m, 6), msgs) for f, (p, m, msgs) in table.items()}
 
     def to_dict(self):
+        """Every field (tests as dicts), plus the derived score and max_score; see from_dict."""
         data = asdict(self)
         data.update(score=self.score, max_score=self.max_score)
         return data
+
+    @classmethod
+    def from_dict(cls, data):
+        """The SubmissionResult that to_dict (or its JSON) describes, e.g. from a batch's journal.
+
+        score and max_score are derived, so they are dropped; any other unknown key raises
+        TypeError, so that a journal of an incompatible version is not silently half-read.
+        """
+        data = {k: v for k, v in data.items() if k not in ("score", "max_score")}
+        data["tests"] = [TestResult(**t) for t in data.get("tests", [])]
+        return cls(**data)

@@ -1,22 +1,31 @@
 """Run a submission's solution cells in an isolated worker process and call its functions.
 
-The worker (worker.py) is copied into a fresh scratch directory and started as
-`python -I -S worker.py` with an explicit sys.path (the stdlib and the site-packages that
-hold numpy, no .pth processing, so an editable install of the course is not importable),
-cwd and HOME = scratch, a minimal environment and rlimits on memory, CPU time and file size.
-Around it, the strongest isolation this machine offers:
+The threat model: a student's code is hostile. It may try to read the reference solutions or
+other students' work, forge its score, plant code that rigs later submissions, or stop the
+batch. So it runs only in a bubblewrap sandbox ("bwrap"), and without one nothing is graded
+unless the instructor explicitly accepts the risk (isolation "none", --unsafe-no-sandbox).
 
-- "bwrap": bubblewrap; the worker sees only the system directories, the interpreter and
-  numpy's site-packages (read-only, the course packages masked) and its scratch directory:
-  no course tree anywhere on the machine, no network, own pid namespace, dies with the grader;
-- "unshare": user + mount + net + pid namespaces via util-linux unshare, course tree hidden;
-- "rlimits": rlimits and the import blocker only.
+Under bubblewrap the worker (`python -I -S worker.py`, an explicit sys.path) sees:
 
-Student code can crash, hang or exit: a call then fails with a message, the process group is
-killed and the next call starts a fresh worker that re-runs the cells (skipping a cell that
-itself killed or hung the worker).
+- the system's programs and libraries (/usr, /bin, /lib...) and the interpreter, read-only,
+  with every site-packages/dist-packages directory on them masked: only the standard library
+  and numpy (bound alone at /sandbox/site) can be imported, not scipy, nbgrader or the course;
+- the worker's three files at /sandbox/worker, read-only;
+- its cwd /sandbox/scratch and /tmp: tmpfs of Limits.scratch_bytes each;
+- no network, no other process (own pid namespace), no /etc beyond the loader's cache.
+
+It runs as uid 65534 in its own user namespace with every capability dropped, no new
+privileges and no nested user namespaces (bwrap started by root would otherwise leave it
+root with every capability: it could remount the read-only binds writable). rlimits bound its
+memory, CPU time, file sizes and processes (none: no fork); it dies with the grading process.
+
+Student code can crash, hang or exit: a call then fails with a message, the worker is killed
+and the next call starts a fresh one that re-runs the cells (skipping a cell that itself
+killed or hung the worker).
 """
+import ctypes
 import functools
+import glob
 import json
 import os
 import resource
@@ -24,6 +33,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -34,20 +44,38 @@ import numpy as np
 from . import protocol
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-WORKER_FILES = ("worker.py", "protocol.py", "probes.py", "baselines.py")
+WORKER_FILES = ("worker.py", "protocol.py", "probes.py")
 BLOCKED_PACKAGES = ("solutions", "autograder")
-ISOLATION_LEVELS = ("bwrap", "unshare", "rlimits")
+SITE, WORKER_DIR, SCRATCH = "/sandbox/site", "/sandbox/worker", "/sandbox/scratch"
+SANDBOX_UID = 65534
+INSTALL_HINT = ("install bubblewrap 0.8 or newer (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install "
+                "bubblewrap), or pass --unsafe-no-sandbox to run student code without any sandbox")
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap does not work here and the instructor did not accept grading without it."""
 
 
 @dataclass
 class Limits:
-    """Resource limits of one worker. call_seconds: wall time of one exec/call."""
+    """Resource limits of one submission's grading: the one place they are set.
+
+    call_seconds: wall time of one exec/call of student code (grader computations made on the
+    student's behalf during the call count against it); submission_seconds: wall time of the
+    whole submission, enforced from outside its grading process (None: derived from the cases).
+    memory_bytes and cpu_seconds bind the worker and, separately, the process that computes
+    callbacks; scratch_bytes sizes each of the worker's writable tmpfs (cwd and /tmp);
+    callback_bytes: the most array data one callback may send or receive.
+    """
     call_seconds: float = 10.0
     memory_bytes: int = 1 << 30
     cpu_seconds: int = 300
     file_bytes: int = 16 << 20
     output_bytes: int = 64 << 10
     startup_seconds: float = 30.0
+    scratch_bytes: int = 64 << 20
+    callback_bytes: int = 64 << 20
+    submission_seconds: float | None = None
 
 
 @dataclass
@@ -56,7 +84,8 @@ class Outcome:
 
     value: the decoded return value (ok only); error: {"type", "message", "where"} when the
     student's code raised; missing: the function is not defined; ended: why the worker
-    process ended or was killed ("timeout", "exited", "garbage", ...), with detail.
+    process ended or was killed ("timeout", "exited", "garbage", ...), with detail;
+    seconds: wall time from sending the request to receiving the answer, measured here.
     """
     ok: bool = False
     value: object = None
@@ -65,7 +94,7 @@ class Outcome:
     missing: bool = False
     ended: str | None = None
     detail: str = ""
-    extra: dict = field(default_factory=dict)
+    seconds: float = 0.0
 
 
 def course_paths():
@@ -79,104 +108,113 @@ def course_paths():
     return sorted(paths)
 
 
-def python_paths():
-    """sys.path for the worker: the stdlib, and the site-packages that holds numpy."""
-    stdlib = [p for p in sys.path if p and Path(p).resolve().is_relative_to(Path(sys.base_prefix).resolve())
-              and "site-packages" not in p]
-    numpy_site = str(Path(np.__file__).resolve().parent.parent)
-    return [p for p in stdlib if Path(p).exists()] + [numpy_site]
+def numpy_dirs():
+    """numpy's package directory and, for a manylinux wheel, its bundled libraries beside it."""
+    package = Path(np.__file__).resolve().parent
+    return [d for d in (package, package.parent / "numpy.libs") if d.is_dir()]
 
 
-def _needed_dirs():
-    """Directories the worker must be able to read: the interpreter and the numpy install."""
-    return sorted({Path(sys.base_prefix).resolve(), Path(np.__file__).resolve().parent.parent,
-                   Path(os.path.realpath(sys.executable)).parent})
+def stdlib_paths():
+    """The standard library's directories on this interpreter's sys.path."""
+    base = Path(sys.base_prefix).resolve()
+    return [p for p in sys.path if p and Path(p).exists() and Path(p).resolve().is_relative_to(base)
+            and "site-packages" not in p and "dist-packages" not in p]
 
 
-# What a worker under bubblewrap sees of the machine, besides the interpreter, the numpy
-# install and its own scratch directory: the system's programs and libraries, read-only.
-# Everything else (every checkout of the course, home directories, nbgrader's gradebook)
-# is simply absent, wherever it lives.
-SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64")
+def python_paths(isolation):
+    """sys.path of the worker: the stdlib, numpy, the worker's own modules."""
+    if isolation == "bwrap":
+        return stdlib_paths() + [SITE, WORKER_DIR]
+    return stdlib_paths() + [str(Path(np.__file__).resolve().parent.parent)]
 
 
-def _bwrap_command(scratch, hidden):
-    """An allowlist view: SYSTEM_DIRS, the interpreter and numpy's site-packages read-only,
-    empty /tmp, the scratch dir writable. hidden needs no mount: nothing outside the list is
-    there; the course packages are masked even inside site-packages (a non-editable install)."""
-    command = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session",
-               "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+def _interpreter_dirs():
+    """Directories the worker must read to run Python: the installation and its executable's."""
+    return sorted({Path(sys.base_prefix).resolve(), Path(os.path.realpath(sys.executable)).parent})
+
+
+def package_dirs():
+    """Every directory of installed third-party packages this machine's Pythons would look in
+    (masked in the sandbox: only numpy, bound on its own, may be imported)."""
+    prefixes = {str(Path(sys.base_prefix).resolve()), sys.prefix, "/usr", "/usr/local"}
+    found = set(sysconfig.get_paths().get(k) for k in ("purelib", "platlib"))
+    for prefix in prefixes:
+        for pattern in ("lib/python3*/site-packages", "lib/python3*/dist-packages", "lib/python3/dist-packages",
+                        "lib64/python3*/site-packages"):
+            found.update(glob.glob(os.path.join(prefix, pattern)))
+    return sorted(Path(p).resolve() for p in found if p and os.path.isdir(p))
+
+
+# The system's programs and libraries; /etc only for the dynamic loader's cache.
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64")
+ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime")
+
+
+def _under_a_bind(path, binds):
+    return any(Path(path).is_relative_to(b) for b in binds)
+
+
+def bwrap_command(limits, hidden=()):
+    """The bubblewrap command line of one worker, up to (not including) the program to run."""
+    command = ["bwrap", "--unshare-all", "--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
+               "--disable-userns", "--cap-drop", "ALL", "--die-with-parent", "--new-session",
+               "--dev", "/dev", "--proc", "/proc"]
+    binds = []
     for path in SYSTEM_DIRS:
         if os.path.islink(path):  # merged /usr: /bin -> usr/bin
             command += ["--symlink", os.readlink(path), path]
         elif os.path.isdir(path):
             command += ["--ro-bind", path, path]
-    for path in _needed_dirs():
+            binds.append(Path(path))
+    for path in ETC_FILES:
+        command += ["--ro-bind-try", path, path]
+    for path in _interpreter_dirs():
         command += ["--ro-bind", str(path), str(path)]
-    for package in BLOCKED_PACKAGES:
-        for base in _needed_dirs():
-            if (base / package).is_dir():
-                command += ["--tmpfs", str(base / package)]
-    # bwrap builds / as a tmpfs: make it read-only so that only scratch and /tmp take writes.
-    return command + ["--bind", str(scratch), str(scratch), "--remount-ro", "/", "--chdir", str(scratch)]
-
-
-def _mask_targets(hidden, scratch):
-    """What to cover so that the hidden directories cannot be read: each one whole, or, when the
-    interpreter or numpy lives inside it (a virtualenv in the repo), every entry beside the way
-    down to them."""
-    needed, targets = _needed_dirs(), []
-    for path in map(Path, hidden):
-        if not path.exists() or Path(scratch).is_relative_to(path):
-            continue
-        if any(n.is_relative_to(path) for n in needed):
-            targets += [entry for entry in path.iterdir() if not any(n.is_relative_to(entry) for n in needed)]
-        else:
-            targets.append(path)
-    return targets
-
-
-def _unshare_command(scratch, hidden):
-    mounts = [f"mount -t tmpfs none '{p}'" if p.is_dir() else f"mount --bind /dev/null '{p}'"
-              for p in _mask_targets(hidden, scratch)]
-    script = " && ".join(mounts + ['cd "$0"', 'exec "$@"'])
-    return ["unshare", "--user", "--map-root-user", "--mount", "--net", "--pid", "--fork",
-            "--kill-child", "sh", "-c", script, str(scratch)]
-
-
-def _wrap(level, scratch, hidden):
-    if level == "bwrap":
-        return _bwrap_command(scratch, hidden)
-    if level == "unshare":
-        return _unshare_command(scratch, hidden)
-    return []
+        binds.append(path)
+    masks = [p for p in package_dirs() if _under_a_bind(p, binds)]
+    masks += [Path(h).resolve() for h in hidden if Path(h).exists() and _under_a_bind(Path(h).resolve(), binds)]
+    for path in sorted(set(masks)):
+        command += ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
+    for path in numpy_dirs():
+        command += ["--ro-bind", str(path), f"{SITE}/{path.name}"]
+    for name in WORKER_FILES:
+        command += ["--ro-bind", str(PACKAGE_DIR / name), f"{WORKER_DIR}/{name}"]
+    size = str(limits.scratch_bytes)
+    command += ["--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", SCRATCH]
+    # / is a tmpfs bwrap builds: read-only, so only the two tmpfs take writes.
+    return command + ["--remount-ro", "/", "--chdir", SCRATCH]
 
 
 @functools.cache
-def available_isolation(preferred=None):
-    """The strongest isolation level that works here (checked by running `true` under it)."""
-    levels = ISOLATION_LEVELS if preferred is None else ISOLATION_LEVELS[ISOLATION_LEVELS.index(preferred):]
-    for level in levels:
-        if level == "rlimits":
-            return level
-        tool = "bwrap" if level == "bwrap" else "unshare"
-        if shutil.which(tool) is None:
-            continue
-        with tempfile.TemporaryDirectory() as scratch:
-            try:
-                done = subprocess.run(_wrap(level, scratch, course_paths()) + ["/bin/true"],
-                                      capture_output=True, timeout=20)
-            except (OSError, subprocess.TimeoutExpired):
-                continue
-            if done.returncode == 0:
-                return level
-    return "rlimits"
+def bwrap_problem():
+    """None if the hardened bubblewrap command runs here, else why not (one line)."""
+    if shutil.which("bwrap") is None:
+        return "bubblewrap (bwrap) is not installed"
+    try:
+        done = subprocess.run(bwrap_command(Limits()) + ["/bin/true"], capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"bubblewrap could not be run ({error})"
+    if done.returncode:
+        said = done.stderr.decode(errors="replace").strip().splitlines()
+        return f"bubblewrap failed here ({said[-1] if said else f'exit status {done.returncode}'})"
+    return None
+
+
+def require_sandbox(unsafe=False):
+    """The isolation grading will use: "bwrap", or "none" only when `unsafe` accepts it.
+    Raises SandboxUnavailable (one line, with how to install bubblewrap) otherwise."""
+    problem = bwrap_problem()
+    if problem is None:
+        return "bwrap"
+    if unsafe:
+        return "none"
+    raise SandboxUnavailable(f"refusing to run student code without a sandbox: {problem}; {INSTALL_HINT}")
 
 
 def _descendants(root):
     """root and every process below it, from /proc (just [root] where /proc cannot be read).
 
-    The worker runs below bwrap or unshare, so its pid is not the launcher's.
+    The worker runs below bwrap, so its pid is not the launcher's.
     """
     children = {}
     try:
@@ -199,13 +237,13 @@ def _descendants(root):
     return found
 
 
-def _resident_bytes(pid):
-    """Resident memory of pid in bytes, 0 if /proc does not say."""
+def _status_bytes(pid, key):
+    """A size field of /proc/pid/status (VmRSS, VmSize) in bytes, 0 if /proc does not say."""
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
-                key, _, value = line.partition(":")
-                if key == "VmRSS":
+                name, _, value = line.partition(":")
+                if name == key:
                     return int(value.split()[0]) * 1024
     except (OSError, ValueError, IndexError):
         pass
@@ -223,14 +261,26 @@ def timeout_detail(seconds, resident, limits):
     return f"{text} (an infinite loop, or touching a lot of memory?)"
 
 
-def _minimal_env(scratch):
-    return {"PATH": "/usr/bin:/bin", "HOME": str(scratch), "TMPDIR": str(scratch), "LANG": "C.UTF-8",
+def _minimal_env(home):
+    return {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8",
             "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
             "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent():
+    """Ask the kernel to SIGKILL this process when its parent dies (Linux; no-op elsewhere)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _set_rlimits(limits):
     def apply():
+        die_with_parent()
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
@@ -241,31 +291,44 @@ def _set_rlimits(limits):
 
 
 class WorkerProcess:
-    """One running worker: start it, send requests, kill it."""
+    """One running worker: start it, send requests (answering its callbacks), kill it."""
 
     def __init__(self, *, limits, isolation, hidden):
-        self.limits, self.isolation, self.hidden = limits, isolation, hidden
-        self.scratch = Path(tempfile.mkdtemp(prefix="cnn-grade-"))
-        for name in WORKER_FILES:
-            shutil.copy(PACKAGE_DIR / name, self.scratch / name)
-        config = {"path": python_paths() + [str(self.scratch)], "blocked": list(BLOCKED_PACKAGES),
-                  "output_limit": limits.output_bytes}
-        python = os.path.realpath(sys.executable)
-        command = _wrap(isolation, self.scratch, hidden) + [
-            python, "-I", "-S", str(self.scratch / "worker.py"), json.dumps(config)]
-        self.stderr = open(self.scratch / "launcher.txt", "wb")
-        self.process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
-            cwd=self.scratch, env=_minimal_env(self.scratch), start_new_session=True,
-            preexec_fn=_set_rlimits(limits))
-        hello = self._receive(time.monotonic() + limits.startup_seconds)
+        self.limits, self.isolation = limits, isolation
+        self.host_dir = Path(tempfile.mkdtemp(prefix="cnn-grade-"))
+        if isolation == "bwrap":
+            prefix, home, script = bwrap_command(limits, hidden), SCRATCH, f"{WORKER_DIR}/worker.py"
+            path = python_paths(isolation)
+        else:  # unsandboxed: the host directory is the worker's scratch
+            for name in WORKER_FILES:
+                shutil.copy(PACKAGE_DIR / name, self.host_dir / name)
+            prefix, home, script = [], str(self.host_dir), str(self.host_dir / "worker.py")
+            path = python_paths(isolation) + [home]
+        output_fd = os.open(self.host_dir / "output.txt", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        config = {"path": path, "blocked": list(BLOCKED_PACKAGES), "output_limit": limits.output_bytes,
+                  "output_fd": output_fd}
+        command = prefix + [os.path.realpath(sys.executable), "-I", "-S", script, json.dumps(config)]
+        self.stderr = open(self.host_dir / "launcher.txt", "wb")
+        try:
+            self.process = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, pass_fds=(output_fd,),
+                cwd=self.host_dir, env=_minimal_env(home), start_new_session=True, preexec_fn=_set_rlimits(limits))
+        finally:
+            os.close(output_fd)
+        # Non-blocking: every read and write of the grader has a deadline (protocol.write_frame).
+        os.set_blocking(self.process.stdin.fileno(), False)
+        os.set_blocking(self.process.stdout.fileno(), False)
+        try:
+            hello = self._receive(time.monotonic() + limits.startup_seconds)
+        except protocol.ProtocolError:
+            hello = {}
         if not hello.get("ready"):
-            self.kill()
+            self.close()
             raise RuntimeError(f"the sandboxed worker did not start: {self.launcher_output()}")
 
     def launcher_output(self):
         try:
-            return (self.scratch / "launcher.txt").read_text(errors="replace")[-500:]
+            return (self.host_dir / "launcher.txt").read_text(errors="replace")[-500:]
         except OSError:
             return ""
 
@@ -274,40 +337,35 @@ class WorkerProcess:
         message["_arrays"] = arrays
         return message
 
-    def request(self, message, arrays=(), seconds=None, callback=None):
+    def request(self, message, arrays=(), seconds=None, callbacks=None):
         """Send one request, return the reply dict (with "_arrays"). Raises protocol errors.
 
         While the student's code runs it may ask for the result of an earlier graded function
-        ({"callback": name, "args", "kwargs"}); callback(name, args, kwargs) computes it here.
+        ({"callback": name, "args", "kwargs"}); callbacks.answer(request, deadline) decides
+        and computes it, and its time counts against this request's deadline.
         """
         deadline = time.monotonic() + (seconds or self.limits.call_seconds)
-        protocol.write_frame(self.process.stdin.fileno(), message, arrays)
+        fd = self.process.stdin.fileno()
+        protocol.write_frame(fd, message, arrays, deadline)
         while True:
             reply = self._receive(deadline)
             if "callback" not in reply:
                 return reply
-            self._answer(reply, callback)
-
-    def _answer(self, request, callback):
-        arrays, out = request.pop("_arrays"), []
-        try:
-            if callback is None:
-                raise RuntimeError("no graded function can be called back here")
-            args = protocol.decode(request.get("args", []), arrays)
-            kwargs = {str(k): protocol.decode(v, arrays) for k, v in dict(request.get("kwargs", {})).items()}
-            answer = {"ok": True, "value": protocol.encode(callback(str(request["callback"]), args, kwargs), out)}
-        except Exception as exc:  # the reference rejects the student's arguments: they see the error
-            answer, out = {"ok": False, "type": type(exc).__name__, "message": str(exc)[:500]}, []
-        protocol.write_frame(self.process.stdin.fileno(), answer, out)
+            if callbacks is None:
+                answer, out = {"ok": False, "type": "RuntimeError",
+                               "message": "no graded function is answered by the grader here"}, []
+            else:
+                answer, out = callbacks.answer(reply, deadline)
+            protocol.write_frame(fd, answer, out, deadline)
 
     def resident_bytes(self):
         """Resident memory of the largest process of the worker's tree (the worker itself)."""
-        return max(map(_resident_bytes, _descendants(self.process.pid)), default=0)
+        return max((_status_bytes(pid, "VmRSS") for pid in _descendants(self.process.pid)), default=0)
 
     def output(self):
-        """What the student's code printed (already capped by the worker)."""
+        """What the student's code printed (already capped by the worker; the file by rlimit)."""
         try:
-            with open(self.scratch / "output.txt", "rb") as f:
+            with open(self.host_dir / "output.txt", "rb") as f:
                 return f.read(self.limits.output_bytes + 4096).decode("utf-8", "replace")
         except OSError:
             return ""
@@ -337,7 +395,7 @@ class WorkerProcess:
 
     def close(self):
         self.kill()
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        shutil.rmtree(self.host_dir, ignore_errors=True)
 
 
 class Sandbox:
@@ -345,6 +403,7 @@ class Sandbox:
 
     cells: [(grade_id, source)] in notebook order. Each cell runs separately; its error, if
     any, is kept in cell_errors. If the worker ends during a call, the next call restarts it.
+    isolation: "bwrap" (default; SandboxUnavailable without it) or "none" (no sandbox at all).
     """
 
     MAX_STARTS = 12
@@ -352,7 +411,7 @@ class Sandbox:
     def __init__(self, cells, *, limits=None, isolation=None, hidden=()):
         self.cells = list(cells)
         self.limits = limits or Limits()
-        self.isolation = isolation or available_isolation()
+        self.isolation = isolation or require_sandbox()
         self.hidden = sorted({*map(Path, hidden), *course_paths()})
         self.cell_errors = {}
         self.bad_cells = set()
@@ -368,12 +427,14 @@ class Sandbox:
 
     def close(self):
         if self.worker is not None:
-            self.outputs.append(self.worker.output())
-            self.worker.close()
-            self.worker = None
+            self._retire()
 
     def output(self):
         return "".join(self.outputs + ([self.worker.output()] if self.worker else []))
+
+    def defined(self, name):
+        """Does the submission have a cell for `name` that ran without an error?"""
+        return any(cell == name for cell, _ in self.cells) and name not in self.cell_errors
 
     def _retire(self):
         self.outputs.append(self.worker.output())
@@ -397,10 +458,11 @@ class Sandbox:
                 if not outcome.ok:
                     self.cell_errors[cell] = outcome.error
 
-    def _send(self, message, arrays=(), seconds=None, callback=None):
+    def _send(self, message, arrays=(), seconds=None, callbacks=None):
         """One request; a dead, hung or babbling worker is retired and described in the outcome."""
+        start = time.perf_counter()
         try:
-            reply = self.worker.request(message, arrays, seconds, callback)
+            reply = self.worker.request(message, arrays, seconds, callbacks)
         except protocol.Timeout:
             resident = self.worker.resident_bytes()  # before the kill: was the call filling memory?
             self._retire()
@@ -414,39 +476,31 @@ class Sandbox:
             self._retire()
             return Outcome(ended="garbage", detail=f"the worker's answer was unreadable ({error}): "
                                                    "did your code write to the grader's pipe or patch numpy.save?")
+        seconds_taken = time.perf_counter() - start
         arrays = reply.pop("_arrays")
         try:
             if not reply.get("ok"):
                 error = reply.get("error")
                 if error is not None and not isinstance(error, dict):
                     raise protocol.ProtocolError("error is not a dict")
-                return Outcome(error=error, missing=bool(reply.get("missing")))
+                return Outcome(error=error, missing=bool(reply.get("missing")), seconds=seconds_taken)
             value = protocol.decode(reply.get("value"), arrays)
             after = [protocol.decode(a, arrays) for a in reply.get("args_after", [])]
         except (protocol.ProtocolError, TypeError, AttributeError) as error:
             self._retire()
             return Outcome(ended="garbage", detail=f"the worker's answer was malformed: {error}")
-        extra = {k: v for k, v in reply.items() if k not in ("ok", "value", "args_after")}
-        return Outcome(ok=True, value=value, args_after=after, extra=extra)
+        return Outcome(ok=True, value=value, args_after=after, seconds=seconds_taken)
 
-    def call(self, function, args, kwargs=None, seconds=None, proxies=(), callback=None):
+    def call(self, function, args, kwargs=None, seconds=None, callbacks=None):
         """Call function(*args, **kwargs) in the worker. Probe objects stand for test functions.
 
-        proxies: names of graded functions the call sees as callback(name, args, kwargs),
-        computed in this process, instead of the student's own versions.
+        callbacks: a callbacks.Callbacks whose `allowed` graded functions the call sees as
+        results computed by the grader (reference behaviour) instead of the student's own.
+        outcome.seconds is the round trip measured here, where student code cannot reach.
         """
         self._ensure_started()
         out = []
         message = {"op": "call", "function": function, "args": protocol.encode(tuple(args), out)["$tuple"],
                    "kwargs": {k: protocol.encode(v, out) for k, v in (kwargs or {}).items()},
-                   "proxies": list(proxies)}
-        return self._send(message, out, seconds, callback)
-
-    def time(self, function, args, kwargs=None, repeat=3, seconds=None, proxies=(), callback=None):
-        """Best-of-repeat seconds of the student's function and of the contract's baseline."""
-        self._ensure_started()
-        out = []
-        message = {"op": "time", "function": function, "args": protocol.encode(tuple(args), out)["$tuple"],
-                   "kwargs": {k: protocol.encode(v, out) for k, v in (kwargs or {}).items()}, "repeat": repeat,
-                   "proxies": list(proxies)}
-        return self._send(message, out, seconds, callback)
+                   "proxies": sorted(callbacks.allowed) if callbacks else []}
+        return self._send(message, out, seconds, callbacks)

@@ -1,13 +1,16 @@
 """The sandboxed worker: runs a student's solution cells and calls their functions on request.
 
-Started by sandbox.py as `python -I -S worker.py CONFIG` from a scratch directory holding a
-copy of this file, protocol.py, probes.py and baselines.py. CONFIG is JSON:
-{"path": [sys.path entries], "blocked": ["solutions", "autograder"], "output_limit": bytes}.
+Started by sandbox.py as `python -I -S worker.py CONFIG` beside protocol.py and probes.py.
+CONFIG is JSON: {"path": [sys.path entries], "blocked": ["solutions", "autograder"],
+"output_limit": bytes, "output_fd": the file descriptor that collects what the code prints}.
 It speaks protocol frames on its original stdin/stdout, which it moves to private file
 descriptors first so that whatever the student prints cannot corrupt them.
 
-Requests: {"op": "exec", "cell", "source"}, {"op": "call", "function", "args", "kwargs"},
-{"op": "time", "function", "args", "repeat"}. Every reply has "ok"; failures carry "error".
+Requests: {"op": "exec", "cell", "source"}, {"op": "call", "function", "args", "kwargs",
+"proxies"}. Every reply has "ok"; failures carry "error". Nothing here is trusted by the
+grader: the student's code shares this process and may rewrite any of it. What protects the
+grade is outside: the grader times calls itself, checks every value it receives, and answers
+a callback only for the names it allows during the current call.
 Imports only the stdlib, numpy and its sibling modules.
 """
 import builtins
@@ -17,7 +20,6 @@ import linecache
 import os
 import resource
 import sys
-import time
 import traceback
 
 CONFIG = json.loads(sys.argv[1])
@@ -37,11 +39,8 @@ sys.meta_path.insert(0, _BlockCourseCode())
 
 import numpy as np  # noqa: E402  (after the import blocker and sys.path are in place)
 
-import baselines  # noqa: E402
 import probes  # noqa: E402
 import protocol  # noqa: E402
-
-_perf_counter = time.perf_counter
 
 
 class CappedWriter:
@@ -70,11 +69,11 @@ class CappedWriter:
 
 
 def _take_protocol_fds():
-    """Move the protocol to private fds; fd 0 reads /dev/null, fds 1 and 2 go to output.txt."""
+    """Move the protocol to private fds; fd 0 reads /dev/null, fds 1 and 2 go to the output fd."""
     fd_in, fd_out = os.dup(0), os.dup(1)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
-    log = os.open("output.txt", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    log = CONFIG["output_fd"]
     os.dup2(log, 1)
     os.dup2(log, 2)
     writer = CappedWriter(log, CONFIG["output_limit"])
@@ -199,34 +198,13 @@ class Worker:
                  "args_after": [protocol.encode(a, out) if isinstance(a, np.ndarray) else None for a in args]}
         return reply, out
 
-    def time(self, request, arrays):
-        """Best-of-`repeat` times of the student's function and the contract's baseline."""
-        fn = self._function(request["function"])
-        if fn is None:
-            return {"ok": False, "missing": True}, []
-        args, kwargs = self._args(request, arrays)
-        baseline = baselines.BASELINES[request["function"]]
-        student_best = baseline_best = float("inf")
-        value = None
-        for _ in range(int(request["repeat"])):
-            start = _perf_counter()
-            with self._proxies(request.get("proxies", [])):
-                value = fn(*[a.copy() if isinstance(a, np.ndarray) else a for a in args], **kwargs)
-            student_best = min(student_best, _perf_counter() - start)
-            start = _perf_counter()
-            baseline(*args, **kwargs)
-            baseline_best = min(baseline_best, _perf_counter() - start)
-        out = []
-        return {"ok": True, "student_seconds": student_best, "baseline_seconds": baseline_best,
-                "value": protocol.encode(value, out)}, out
-
 
 def main():
     fd_in, fd_out = _take_protocol_fds()
     _limit_processes()
     worker = Worker(fd_in, fd_out)
     protocol.write_frame(fd_out, {"ok": True, "ready": True, "pid": os.getpid()})
-    handlers = {"exec": worker.exec, "call": worker.call, "time": worker.time}
+    handlers = {"exec": worker.exec, "call": worker.call}
     while True:
         try:
             request, arrays = protocol.read_frame(fd_in)

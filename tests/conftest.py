@@ -21,3 +21,19 @@ def one_chunk_per_item(monkeypatch):
     from solutions import _parallel
     monkeypatch.setattr(_parallel, "CHUNK_BYTES", 1)
     monkeypatch.setattr(_parallel, "_WORKERS", 2)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def grader_key(tmp_path_factory):
+    """The instructor key of every grading in the tests (and in the CLIs they start): a fresh
+    one in a temporary folder, never the machine's ~/.config/cnns-from-the-ground-up key."""
+    import os
+    path = tmp_path_factory.mktemp("key") / "grader.key"
+    path.write_bytes(os.urandom(32))
+    previous = os.environ.get("CNN_GRADER_KEY")
+    os.environ["CNN_GRADER_KEY"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("CNN_GRADER_KEY", None)
+    else:
+        os.environ["CNN_GRADER_KEY"] = previous

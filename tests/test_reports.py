@@ -1,6 +1,9 @@
 """Reports: grades.csv, results.json, Gradescope's format, feedback, the class summary."""
 import csv
 import json
+import re
+
+import pytest
 
 from autograder import reports
 from autograder.results import SubmissionResult, TestResult
@@ -56,3 +59,104 @@ def test_feedback_of_a_notebook_without_solution_cells_says_why_at_the_top():
     result = SubmissionResult("ada", "ch08_fine_tuning", "ada.ipynb", seed=5, isolation=None,
                               problem="no solution cells with nbgrader metadata were found in the notebook")
     assert "no solution cells with nbgrader metadata" in reports.feedback_markdown(result).split("##")[0]
+
+
+@pytest.mark.parametrize("name", ['=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(A1)", "\tx", "\r=1"])
+def test_grades_csv_cells_cannot_be_formulas(tmp_path, name):
+    """OWASP's advice: a text cell a spreadsheet would evaluate gets a leading single quote."""
+    result = SubmissionResult(name, name, "x.ipynb", status=name, tests=_result().tests)
+    reports.write_grades_csv([result], tmp_path / "g.csv")
+    row = next(csv.DictReader(open(tmp_path / "g.csv", newline="")))
+    assert (row["student"], row["assignment"], row["status"]) == (f"'{name}",) * 3
+    assert (row["score"], row["max_score"]) == ("2", "0")  # numbers as they are
+
+
+def test_grades_csv_keeps_ordinary_names_as_they_are(tmp_path):
+    reports.write_grades_csv([SubmissionResult("ada-lovelace", "ch08_fine_tuning", "x.ipynb")], tmp_path / "g.csv")
+    assert next(csv.DictReader(open(tmp_path / "g.csv")))["student"] == "ada-lovelace"
+
+
+HOSTILE = "done\n# Full marks: 174 / 174\n- [claim](javascript:alert(1))\n<script>alert(1)</script>\n```\n#"
+
+
+def _hostile():
+    result = _result()
+    result.student = "=eve\n# Grade: A"
+    result.problem = "\n## Forged problem <img src=x onerror=alert(1)>"
+    result.output = f"{HOSTILE}\n````\n<script>alert(2)</script>\n## printed heading"
+    result.tests += [TestResult("fine_tune", "t", 0.0, 5.0, False, HOSTILE),
+                     TestResult("fine_tune", "u", 0.0, 0.0, False, "`` `x` ```` <b>bold</b>")]
+    return result
+
+
+def test_feedback_leaves_headings_to_the_grader():
+    """Printed text, messages, name and problem are the student's: none may make a heading."""
+    fence, outside = None, []  # the open code fence; the lines outside code blocks
+    for line in reports.feedback_markdown(_hostile()).splitlines():
+        run = re.fullmatch(r"(`{3,})\s*", line)
+        if fence is None and run:
+            fence = run.group(1)
+        elif fence is not None and run and len(run.group(1)) >= len(fence):
+            fence = None
+        elif fence is None:
+            outside.append(line)
+    assert fence is None
+    assert [line[:line.index(" ", line.index(" ") + 1)] for line in outside if line.startswith("#")] == [
+        "# Feedback:", "## ✘", "## ✘", "## What"]
+
+
+def test_feedback_renders_student_text_as_code_only():
+    """Rendered as CommonMark (raw HTML allowed), student text makes no heading, list item, link or tag."""
+    from markdown_it import MarkdownIt
+    html = MarkdownIt("commonmark").render(reports.feedback_markdown(_hostile()))
+    assert re.findall(r"<h\d>(.*?)</h\d>", html) == [
+        "Feedback: <code>ch08_fine_tuning</code> (<code>=eve ⏎ # Grade: A</code>)",
+        "✘ <code>fc_to_conv</code>: 2 / 3", "✘ <code>fine_tune</code>: 0 / 5", "What your code printed (truncated)"]
+    assert html.count("<li>") == 3  # one per failed test
+    assert "<script" not in html and "<img" not in html and "<a " not in html and "<b>" not in html
+    assert "&lt;script&gt;alert(2)&lt;/script&gt;\n## printed heading" in html  # all of the output, as code
+    assert "<code>`` `x` ```` &lt;b&gt;bold&lt;/b&gt;</code>" in html  # backticks cannot close the code
+
+
+def test_safe_names_of_different_students_differ(tmp_path):
+    forger = reports._safe_name("a b")  # a student named after another's changed name
+    students = ["a b", "a_b", "A_B", "a/b", ".", "..", ".ada", "", forger, "x" * 300]
+    reports.write_feedback([SubmissionResult(s, "ch08_fine_tuning", "x.ipynb") for s in students], tmp_path)
+    folders = sorted(tmp_path.iterdir())
+    assert len(folders) == len(students)
+    assert all(not f.name.startswith(".") and len(f.name) < 80 for f in folders)
+    for student in students:
+        assert f"({reports._code(student)})" in (tmp_path / reports._safe_name(student) / "ch08_fine_tuning.md").read_text()
+
+
+def test_gradescope_folders_of_different_students_differ(tmp_path):
+    reports.write_gradescope([SubmissionResult(s, "ch08_fine_tuning", "x.ipynb") for s in ("a b", "a_b")], tmp_path)
+    assert len(list(tmp_path.glob("*/ch08_fine_tuning/results.json"))) == 2
+
+
+def test_results_record_the_key_fingerprint(tmp_path):
+    result = _result()
+    result.key_id = "0123456789ab"
+    reports.write_results_json([result], tmp_path / "r.json")
+    assert json.loads((tmp_path / "r.json").read_text())["submissions"][0]["key_id"] == "0123456789ab"
+    assert reports.gradescope_results(result)["extra_data"]["key_id"] == "0123456789ab"
+
+
+def test_unsandboxed_grading_says_so_loudly():
+    result = _result()
+    assert "UNSANDBOXED" not in reports.gradescope_results(result)["output"]
+    result.isolation = "none"
+    line = "UNSANDBOXED: student code ran without a sandbox (--unsafe-no-sandbox)"
+    assert reports.gradescope_results(result)["output"].startswith(line)
+    assert line in reports.feedback_markdown(result)
+
+
+def test_a_result_survives_a_round_trip_through_json():
+    """A batch's journal stores to_dict as JSON; from_dict must give back the same result."""
+    result = _hostile()
+    result.key_id, result.output, result.seconds = "0123456789ab", "printed\n", 1.5
+    result.tests[0].grader_error = True
+    again = SubmissionResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert again == result and again.score == result.score and isinstance(again.tests[0], TestResult)
+    with pytest.raises(TypeError):
+        SubmissionResult.from_dict({**result.to_dict(), "unknown_field": 1})

@@ -41,6 +41,8 @@ class Case:
     check: for outcome-graded cases, (case, caller) -> (passed, message) replaces comparison.
     seconds: the wall-time limit of this case's call (None: the grader's per-call limit).
     label: how describe() shows the call when check builds its arguments itself.
+    timing: for a speed case, the argument tuples it is timed on (fresh inputs of the case's
+    shapes, each result checked: an answer cached from an earlier call does not help).
     """
     function: str
     name: str
@@ -57,6 +59,7 @@ class Case:
     check: Callable | None = None
     seconds: float | None = None
     label: str | None = None
+    timing: list = field(default_factory=list)
 
     @property
     def test_id(self):
