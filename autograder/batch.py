@@ -64,6 +64,7 @@ def grade_submission(path, *, assignment=None, student=None, seed=None, key=None
     if seed is not None:
         result.seed = int(seed)
     else:
+        key = load_key() if key is None else key
         result.seed = submission_seed(key, submission.student, submission.assignment, submission.cells)
         result.key_id = key_id(key)
     if submission.status != "ok":
