@@ -1,5 +1,6 @@
 """Finding and reading submissions: identity from the path only, no links, no silent duplicates."""
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -57,9 +58,18 @@ def test_read_submission_refuses_a_symlinked_notebook(tmp_path):
 
 
 def test_read_submission_does_not_wait_on_a_fifo(tmp_path):
-    os.mkfifo(tmp_path / "ada_ch02_convolution.ipynb")
-    submission = read_submission(tmp_path / "ada_ch02_convolution.ipynb")
-    assert submission.status == "unreadable" and "not a regular file" in submission.problem
+    """Opening a FIFO to read waits for a writer: a batch would wait forever."""
+    fifo = tmp_path / "ada_ch02_convolution.ipynb"
+    os.mkfifo(fifo)
+    read = []
+    reader = threading.Thread(target=lambda: read.append(read_submission(fifo)), daemon=True)
+    reader.start()
+    reader.join(10)
+    waited = reader.is_alive()
+    if waited:  # release it (a writer ends its wait) rather than leave it behind
+        os.close(os.open(fifo, os.O_WRONLY))
+        reader.join()
+    assert not waited and read[0].status == "unreadable" and "not a regular file" in read[0].problem
 
 
 def test_collect_finds_notebooks_sorted_without_checkpoints(tmp_path):
