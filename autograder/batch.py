@@ -112,7 +112,9 @@ PRELOAD = {"ch08_fine_tuning": ["sklearn.datasets"]}
 
 
 def _preload(assignments):
-    modules = sorted({m for a in assignments for m in PRELOAD.get(a, [])})
+    """Import here what the grading processes will need (pytest among it), so that each forked
+    one starts with it; returns the names, for a forkserver to preload instead."""
+    modules = ["autograder.suite.plugin"] + sorted({m for a in assignments for m in PRELOAD.get(a, [])})
     for module in modules:
         importlib.import_module(module)
     return modules
