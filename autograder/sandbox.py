@@ -11,7 +11,7 @@ Under bubblewrap the worker (`python -I -S worker.py`, an explicit sys.path) see
   with every site-packages/dist-packages directory on them masked: only the standard library
   and numpy (bound alone at /sandbox/site) can be imported, not scipy, nbgrader or the course;
 - the worker's three files at /sandbox/worker, read-only;
-- its cwd /sandbox/scratch and /tmp: tmpfs of Limits.scratch_bytes each;
+- its cwd /sandbox/scratch and /tmp: tmpfs of Limits.scratch_bytes each (/dev/shm 1 MiB);
 - no network, no other process (own pid namespace), no /etc beyond the loader's cache.
 
 It runs as uid 65534 in its own user namespace with every capability dropped, no new
@@ -181,7 +181,9 @@ def bwrap_command(limits, hidden=()):
         command += ["--ro-bind", str(PACKAGE_DIR / name), f"{WORKER_DIR}/{name}"]
     size = str(limits.scratch_bytes)
     command += ["--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", SCRATCH]
-    # / is a tmpfs bwrap builds: read-only, so only the two tmpfs take writes.
+    # / and /dev are tmpfs bwrap builds, without a size: read-only, so that only the sized
+    # tmpfs take writes (/dev/shm gets a small one of its own).
+    command += ["--size", str(1 << 20), "--tmpfs", "/dev/shm", "--remount-ro", "/dev"]
     return command + ["--remount-ro", "/", "--chdir", SCRATCH]
 
 

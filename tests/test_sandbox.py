@@ -308,3 +308,17 @@ def test_an_array_announcing_more_data_than_it_carries_is_refused_before_allocat
     payload = buffer.getvalue() + b"\0" * 64
     with pytest.raises(protocol.ProtocolError, match="announces 8796093022208 bytes"):
         _raw_frame({"message": {"ok": True, "value": {"$array": 0}}, "sizes": [len(payload)]}, payload)
+
+
+FILL = ("def f(folder):\n    import os\n    written = 0\n    try:\n        for k in range(20):\n"
+        "            with open(os.path.join(folder, f'fill{k}'), 'wb') as fh:\n"
+        "                for _ in range(10):\n                    fh.write(b'x' * (1 << 20))\n"
+        "                    written += 1 << 20\n    except OSError:\n        pass\n    return written\n")
+
+
+@pytest.mark.parametrize("folder", ["/tmp", ".", "/dev/shm", "/dev"])
+def test_every_writable_folder_is_a_small_tmpfs(folder):
+    """Many files of at most file_bytes each: the folder must fill up, not the machine's RAM."""
+    with Sandbox([("f", FILL)], limits=Limits(call_seconds=10, scratch_bytes=32 << 20)) as sandbox:
+        written = sandbox.call("f", (folder,))
+    assert written.ok and written.value <= 32 << 20, written
