@@ -11,13 +11,14 @@ Under bubblewrap the worker (`python -I -S worker.py`, an explicit sys.path) see
   with every site-packages/dist-packages directory on them masked: only the standard library
   and numpy (bound alone at /sandbox/site) can be imported, not scipy, nbgrader or the course;
 - the worker's three files at /sandbox/worker, read-only;
-- its cwd /sandbox/scratch and /tmp: tmpfs of Limits.scratch_bytes each (/dev/shm 1 MiB);
+- its cwd /sandbox/scratch and /tmp: tmpfs of Limits.scratch_bytes each, the only writable places;
 - no network, no other process (own pid namespace), no /etc beyond the loader's cache.
 
 It runs as uid 65534 in its own user namespace with every capability dropped, no new
 privileges and no nested user namespaces (bwrap started by root would otherwise leave it
 root with every capability: it could remount the read-only binds writable). rlimits bound its
-memory, CPU time, file sizes and processes (none: no fork); it dies with the grading process.
+memory, CPU time and file sizes, and a seccomp filter (autograder/seccomp.py) stops it from
+starting processes or threads, entering namespaces or mounting; it dies with the grading process.
 
 Student code can crash, hang or exit: a call then fails with a message, the worker is killed
 and the next call starts a fresh one that re-runs the cells (skipping a cell that itself
@@ -41,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import protocol
+from . import protocol, seccomp
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 WORKER_FILES = ("worker.py", "protocol.py", "probes.py")
@@ -154,8 +155,9 @@ def _under_a_bind(path, binds):
     return any(Path(path).is_relative_to(b) for b in binds)
 
 
-def bwrap_command(limits, hidden=()):
-    """The bubblewrap command line of one worker, up to (not including) the program to run."""
+def bwrap_command(limits, hidden=(), seccomp_fd=None):
+    """The bubblewrap command line of one worker, up to (not including) the program to run.
+    seccomp_fd: an open seccomp.filter_fd() for bwrap to install (it reads it to the end)."""
     command = ["bwrap", "--unshare-all", "--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
                "--disable-userns", "--cap-drop", "ALL", "--die-with-parent", "--new-session",
                "--dev", "/dev", "--proc", "/proc"]
@@ -181,9 +183,11 @@ def bwrap_command(limits, hidden=()):
         command += ["--ro-bind", str(PACKAGE_DIR / name), f"{WORKER_DIR}/{name}"]
     size = str(limits.scratch_bytes)
     command += ["--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", SCRATCH]
-    # / and /dev are tmpfs bwrap builds, without a size: read-only, so that only the sized
-    # tmpfs take writes (/dev/shm gets a small one of its own).
-    command += ["--size", str(1 << 20), "--tmpfs", "/dev/shm", "--remount-ro", "/dev"]
+    # / and /dev (with /dev/shm) are tmpfs bwrap builds, without a size: read-only, so that
+    # only the two sized tmpfs take writes.
+    command += ["--remount-ro", "/dev"]
+    if seccomp_fd is not None:
+        command += ["--seccomp", str(seccomp_fd)]
     return command + ["--remount-ro", "/", "--chdir", SCRATCH]
 
 
@@ -192,10 +196,16 @@ def bwrap_problem():
     """None if the hardened bubblewrap command runs here, else why not (one line)."""
     if shutil.which("bwrap") is None:
         return "bubblewrap (bwrap) is not installed"
+    fd = seccomp.filter_fd()
+    if fd is None:
+        return f"no seccomp filter is known for this machine's architecture ({os.uname().machine})"
     try:
-        done = subprocess.run(bwrap_command(Limits()) + ["/bin/true"], capture_output=True, timeout=30)
+        done = subprocess.run(bwrap_command(Limits(), seccomp_fd=fd) + ["/bin/true"], capture_output=True,
+                              timeout=30, pass_fds=(fd,))
     except (OSError, subprocess.TimeoutExpired) as error:
         return f"bubblewrap could not be run ({error})"
+    finally:
+        os.close(fd)
     if done.returncode:
         said = done.stderr.decode(errors="replace").strip().splitlines()
         return f"bubblewrap failed here ({said[-1] if said else f'exit status {done.returncode}'})"
@@ -298,8 +308,10 @@ class WorkerProcess:
     def __init__(self, *, limits, isolation, hidden):
         self.limits, self.isolation = limits, isolation
         self.host_dir = Path(tempfile.mkdtemp(prefix="cnn-grade-"))
+        fds = []
         if isolation == "bwrap":
-            prefix, home, script = bwrap_command(limits, hidden), SCRATCH, f"{WORKER_DIR}/worker.py"
+            fds.append(seccomp.filter_fd())
+            prefix, home, script = bwrap_command(limits, hidden, fds[0]), SCRATCH, f"{WORKER_DIR}/worker.py"
             path = python_paths(isolation)
         else:  # unsandboxed: the host directory is the worker's scratch
             for name in WORKER_FILES:
@@ -307,16 +319,18 @@ class WorkerProcess:
             prefix, home, script = [], str(self.host_dir), str(self.host_dir / "worker.py")
             path = python_paths(isolation) + [home]
         output_fd = os.open(self.host_dir / "output.txt", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fds.append(output_fd)
         config = {"path": path, "blocked": list(BLOCKED_PACKAGES), "output_limit": limits.output_bytes,
                   "output_fd": output_fd}
         command = prefix + [os.path.realpath(sys.executable), "-I", "-S", script, json.dumps(config)]
         self.stderr = open(self.host_dir / "launcher.txt", "wb")
         try:
             self.process = subprocess.Popen(
-                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, pass_fds=(output_fd,),
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, pass_fds=fds,
                 cwd=self.host_dir, env=_minimal_env(home), start_new_session=True, preexec_fn=_set_rlimits(limits))
         finally:
-            os.close(output_fd)
+            for fd in fds:
+                os.close(fd)
         # Non-blocking: every read and write of the grader has a deadline (protocol.write_frame).
         os.set_blocking(self.process.stdin.fileno(), False)
         os.set_blocking(self.process.stdout.fileno(), False)
