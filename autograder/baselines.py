@@ -1,7 +1,8 @@
 """The contract's speed baselines for the im2col chapter: one numpy operation per output value.
 
-The grader runs them in the same process as the student's function and compares the times
-(a ratio, so the machine's speed cancels out). Copied into the worker: imports only numpy.
+The grader times them in its own process, with one BLAS thread as in the worker, on the same
+inputs as the student's call (timed from outside the sandbox), and compares the times: a
+ratio, so the machine's speed cancels out.
 """
 import numpy as np
 

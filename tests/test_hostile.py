@@ -20,7 +20,6 @@ import tempfile
 import time
 import uuid
 import zlib
-from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -43,17 +42,6 @@ GiB, MiB = 1 << 30, 1 << 20
 
 def _cli(*args):
     return [sys.executable, "-m", "autograder", "grade", *map(str, args)]
-
-
-@cache
-def _grade_help():
-    return subprocess.run(_cli("--help"), capture_output=True, text=True, cwd=REPO, timeout=120).stdout
-
-
-def _if_supported(flag, *values):
-    """[flag, *values] when `grade --help` lists the flag, else []: the test then shows the
-    attack's own effect on a grader that does not have the option yet."""
-    return [flag, *values] if flag in _grade_help() else []
 
 
 def _grade(paths, out, *extra, env=None, timeout=900):
@@ -541,7 +529,7 @@ def test_a_callback_answer_that_is_never_read_cannot_stop_the_batch(tmp_path):
     _honest(root, "honest", "ch02_convolution")
     _honest(root, "honest", "ch01_motivation")
     run = Watched([root, "--out", out / "grades.csv", "--json", out / "results.json", "--jobs", "2",
-                   "--timeout", "2", *_if_supported("--submission-timeout", "20")], seconds=90)
+                   "--timeout", "2", "--submission-timeout", "20"], seconds=90)
     assert run.finished, _finished(run)
     assert run.returncode == 0, run.stderr[-1000:]
     submissions = json.loads((out / "results.json").read_text())["submissions"]
@@ -582,7 +570,7 @@ def test_sigterm_stops_every_process_the_grader_started(tmp_path):
     build_notebook(sleeper, "ch01_motivation", _nbgrader_path(root, "sleeper", "ch01_motivation"))
     _honest(root, "honest", "ch01_motivation")
     process = subprocess.Popen(_cli(root, "--out", out / "grades.csv", "--json", out / "results.json", "--jobs", "2",
-                                    "--timeout", "60", *_if_supported("--submission-timeout", "300")),
+                                    "--timeout", "60", "--submission-timeout", "300"),
                                cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     seen = {}
     try:
@@ -627,7 +615,7 @@ def test_callbacks_cannot_make_the_grader_do_unbounded_work(tmp_path, name):
     _honest(root, "honest", "ch01_motivation")
     _honest(root, "honest", "ch03_padding_stride")
     run = Watched([root, "--out", out / "grades.csv", "--json", out / "results.json", "--jobs", "2",
-                   "--timeout", "2", *_if_supported("--submission-timeout", "20")],
+                   "--timeout", "2", "--submission-timeout", "20"],
                   seconds=90, memory_bytes=int(2.5 * GiB))
     assert run.finished, _finished(run)
     assert run.returncode == 0, run.stderr[-1000:]
@@ -658,17 +646,17 @@ def _key(tmp_path, name):
 @pytest.mark.slow
 def test_the_seed_is_not_computable_from_the_students_name(tmp_path):
     """Finding 10. The seed is not crc32("student/assignment"), which any student can compute.
-    (Graded with --key when the grader has it. Was: exactly crc32("bob/ch01_motivation").)"""
-    seed = _seed(tmp_path, "default", *_if_supported("--key", _key(tmp_path, "key")))
+    (Was: exactly crc32("bob/ch01_motivation").)"""
+    seed = _seed(tmp_path, "default", "--key", _key(tmp_path, "key"))
     assert seed != zlib.crc32(b"bob/ch01_motivation"), f"seed {seed} is crc32('bob/ch01_motivation')"
 
 
 @pytest.mark.slow
 def test_instructor_keys_decide_the_seed(tmp_path):
-    """Finding 10. Two different instructor keys give bob different seeds. (--key is used when
-    the grader has it. Was: no key at all, the same seed in every run.)"""
-    first = _seed(tmp_path, "a", *_if_supported("--key", _key(tmp_path, "key-a")))
-    second = _seed(tmp_path, "b", *_if_supported("--key", _key(tmp_path, "key-b")))
+    """Finding 10. Two different instructor keys give bob different seeds. (Was: no key at all,
+    the same seed in every run.)"""
+    first = _seed(tmp_path, "a", "--key", _key(tmp_path, "key-a"))
+    second = _seed(tmp_path, "b", "--key", _key(tmp_path, "key-b"))
     assert first != second, f"both keys gave seed {first}"
 
 

@@ -21,6 +21,7 @@ from nbgrader.api import Gradebook
 
 from autograder.points import POINTS
 from corpus.build import build_notebook, correct_cells
+from corpus.hostile import oracle_cells
 
 pytestmark = [pytest.mark.slow, pytest.mark.nbgrader]
 
@@ -248,6 +249,7 @@ def graded(course):
     submit(course, "forger", "ch02_convolution",
            {name: textwrap.dedent(FORGER).replace("{name}", name) for name in POINTS["ch02_convolution"]})
     submit(course, "snooper", "ch02_convolution", snooper_cells(course))
+    submit(course, "oracle", "ch07_im2col", oracle_cells("ch07_im2col"))
     submit(course, "corrupt", "ch01_motivation", text='{"cells": [ this is not json')
     done = nbgrader(course, "autograde", "*")
     return course, done
@@ -271,7 +273,8 @@ def test_autograde_exits_1_for_a_corrupt_submission_but_grades_all_the_others(gr
     assert "corrupt" in done.stderr
     graded_pairs = set(scores(root))
     expected = {(s, a) for a in ASSIGNMENTS for s in ("correct", "untouched")}
-    expected |= {("broken", BROKEN[0])} | {(s, "ch02_convolution") for s in ("warner", "forger", "snooper")}
+    expected |= {("broken", BROKEN[0]), ("oracle", "ch07_im2col")} | {
+        (s, "ch02_convolution") for s in ("warner", "forger", "snooper")}
     assert expected <= graded_pairs
     assert ("corrupt", "ch01_motivation") not in graded_pairs
 
@@ -303,6 +306,12 @@ def test_correct_code_that_warns_and_writes_to_stderr_keeps_full_marks(graded):
 
 def test_submission_that_patches_numpy_and_the_graders_modules_earns_nothing(graded):
     assert scores(graded[0])["forger", "ch02_convolution"][0] == 0
+
+
+def test_a_submission_that_asks_the_grader_for_its_answers_earns_nothing(graded):
+    """The oracle of the hostile corpus (issue 11, finding 1): under nbgrader too, the grader
+    answers no callback for a function under test."""
+    assert scores(graded[0])["oracle", "ch07_im2col"][0] == 0
 
 
 def test_submission_cannot_read_the_source_notebook_or_write_the_gradebook(graded):
