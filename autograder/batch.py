@@ -5,6 +5,7 @@ the solution cells, run the pytest suite over the cases, collect the results. gr
 grade_notebook hand submissions to autograder.pool, which enforces each one's wall-clock
 budget from outside and survives any of them dying.
 """
+import dataclasses
 import functools
 import importlib
 import json
@@ -77,7 +78,7 @@ def grade_submission(path, *, assignment=None, student=None, seed=None, key=None
         return result
     cases = build_cases(submission.assignment, result.seed)
     budget = time_budget(cases, limits.call_seconds)
-    limits.cpu_seconds = int(budget) + 30
+    limits = dataclasses.replace(limits, cpu_seconds=int(budget) + 30)
     runner = None
     try:
         with Sandbox(submission.cells, limits=limits, isolation=isolation, hidden=hidden) as sandbox:
