@@ -26,10 +26,9 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-# Seconds per call of a student's function in the sandbox (the grader's default is 10): an
-# honest pure-Python-loop conv_forward_naive or numerical_gradient takes well under a second on
-# the grader's cases; 30 leaves room for a loaded grading machine.
-c.SandboxedGrade.timeout = 30
+# Limits (seconds per call of a student's function, memory, ...) are the grader's own
+# (autograder.sandbox.Limits), the same as `python -m autograder grade`; to change the per-call
+# time for both roads alike, set c.SandboxedGrade.timeout here and pass --timeout there.
 
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",

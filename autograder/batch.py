@@ -21,7 +21,7 @@ from .results import SubmissionResult, TestResult
 from .sandbox import Limits, Sandbox
 from .secret import key_id, load_key, submission_seed
 
-DEFAULT_TIMEOUT = 10.0
+DEFAULT_TIMEOUT = Limits.call_seconds  # seconds per call of a student's function, on every road
 # Seconds a grading process gets beyond its cases' budget: starting Python, reading the
 # notebook, starting the worker, writing the results.
 STARTUP_SECONDS = 60.0

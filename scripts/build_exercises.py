@@ -195,7 +195,10 @@ def intro_text(exercise):
             f"solution on small inputs; when you submit, hidden tests check many more cases.\n\n"
             f"How your notebook is graded: only the function cells run, each on its own, after "
             f"`import numpy as np`. Put any other import inside your function's cell; you may call "
-            f"functions from earlier cells of this notebook. Use numpy only (scipy and other "
+            f"functions from earlier cells of this notebook. While a function is graded, its calls "
+            f"of an earlier graded function of yours get the reference solution's result, so one "
+            f"mistake costs points once; a function your notebook does not define (a deleted or "
+            f"renamed cell) stays undefined, as in Jupyter. Use numpy only (scipy and other "
             f"libraries are not available to the grader), do not change the function names or "
             f"signatures, and keep the inputs unmodified.")
 
