@@ -87,6 +87,13 @@ def _missing(function, caller, limits):
     return f"[missing_function] {function} is not defined: define it with exactly this name in its cell"
 
 
+def _shown(value):
+    """A returned value in a few words: an array by its shape and dtype, anything else by repr."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return _text(repr(value), 80)
+
+
 class InProcessCaller:
     """Calls functions of this process (by name) with the same interface as sandbox.Sandbox."""
 
@@ -161,11 +168,13 @@ class CaseRunner:
             return False, f"[timeout] not run: the submission used up its {self.budget_seconds:g} s"
         if case.check is not None:
             return case.check(case, self.caller)
+        self.callbacks.allowed = allowed_callbacks(self.functions, case.function, self.caller)
+        if case.kind == "invalid":
+            return self._invalid(case)
         reference = case.reference or getattr(solutions, case.function)
         expected = reference(*[rebuild(a) for a in copy.deepcopy(case.args)], **copy.deepcopy(case.kwargs))
         # Earlier graded functions the submission defines answer with reference results (no
         # double jeopardy); the function under test and later ones never do (autograder/callbacks.py).
-        self.callbacks.allowed = allowed_callbacks(self.functions, case.function, self.caller)
         outcome = self.caller.call(case.function, case.args, case.kwargs,
                                    seconds=SPEED_SECONDS if case.kind == "speed" else self.call_seconds,
                                    callbacks=self.callbacks)
@@ -180,6 +189,19 @@ class CaseRunner:
         if case.kind == "speed":
             problems += ["[too_slow] speed not credited: the result is wrong"] if problems else self._speed(case)
         return not problems, "; ".join(problems)
+
+    def _invalid(self, case):
+        """A call the task calls invalid must raise ValueError, nothing else."""
+        outcome = self.caller.call(case.function, case.args, case.kwargs, seconds=self.call_seconds,
+                                   callbacks=self.callbacks)
+        kind = (outcome.error or {}).get("type")
+        if kind == "ValueError":
+            return True, ""
+        if outcome.ended or outcome.missing or kind == "NotImplementedError":
+            return False, self._failure(case, outcome)
+        did = (f"it raised {raised_message(outcome.error, self.limits)[len('[raises] '):]}" if kind
+               else f"it returned {_shown(outcome.value)}")
+        return False, f"[no_value_error] these arguments are invalid ({case.invalid}): raise ValueError; {did}"
 
     def _failure(self, case, outcome):
         message = call_failure(case.function, outcome, self.caller, self.limits)

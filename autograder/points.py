@@ -1,9 +1,10 @@
 """Points of every graded function: the single source for this grader and nbgrader's test cells.
 
-{assignment: {function: points}}, in the order of the course contract. Each point is one test
-case of autograder/cases (a function's points are shared evenly among its cases), so partial
-credit means "this many of the situations the function must handle". The exception is an
-outcome-graded task (fine_tune): one test, all its points or none.
+{assignment: {function: points}}, in the order of the course contract. A function's points are
+shared evenly among the cases of its grid in autograder/cases (so partial credit means "this
+many of the situations the function must handle"); the arguments its task calls invalid, when
+it has any, weigh one more case together. The exception is an outcome-graded task
+(fine_tune): one test, all its points or none.
 """
 POINTS = {
     "ch01_motivation": {

@@ -56,7 +56,7 @@ def test_every_catalogued_mistake_changes_some_case(assignment):
     """Can each mistake of the case grid be told apart from the reference on at least one case?"""
     seen, visible = set(), set()
     for case in build_cases(assignment, 3):
-        if case.check is not None:  # outcome-graded: judged by what it achieves, no catalogued transforms
+        if case.check is not None or case.kind == "invalid":  # judged by what it achieves or raises
             assert case.mistakes == []
             continue
         expected = (case.reference or getattr(ref, case.function))(*[rebuild(a) for a in case.args], **case.kwargs)
@@ -76,9 +76,15 @@ def test_every_catalogued_mistake_changes_some_case(assignment):
     assert seen - visible == set()
 
 
-def test_points_per_case_are_whole():
-    for assignment in POINTS:
-        assert all(c.points == 1 for c in build_cases(assignment, 0) if c.check is None)
+def test_a_functions_cases_share_its_points_and_argument_checks_weigh_one_case():
+    for assignment, functions in POINTS.items():
+        cases = build_cases(assignment, 0)
+        for function, points in functions.items():
+            grid = [c.points for c in cases if c.function == function and c.kind != "invalid"]
+            invalid = [c.points for c in cases if c.function == function and c.kind == "invalid"]
+            assert sum(grid) + sum(invalid) == pytest.approx(points), function
+            assert max(grid) == pytest.approx(min(grid)), function
+            assert sum(invalid) == pytest.approx(grid[0] if invalid else 0), function
 
 
 def test_an_outcome_graded_function_is_one_case_worth_all_its_points():

@@ -314,3 +314,22 @@ def test_source_notebook_scores_full_points_in_a_kernel(assignment, monkeypatch)
             points = float(cell.metadata.nbgrader.points)
             assert utils.determine_grade(cell, None) == (points, points), cell.metadata.nbgrader.grade_id
             assert not [o for o in cell.outputs if o.get("name") == "stderr"]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_value_error_a_task_promises_is_graded(assignment):
+    """A task that says some arguments are a ValueError has hidden cases of such arguments, and
+    only such tasks do: the notebook's promises and the grade cannot drift apart."""
+    from autograder.cases import build_cases
+    invalid = {c.function for c in build_cases(assignment, 0) if c.kind == "invalid"}
+    promised = {g.name for g in load(assignment).graded if "ValueError" in g.task}
+    assert invalid == promised
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_reference_raises_value_error_on_every_invalid_case(assignment):
+    import solutions
+    from autograder.cases import build_cases
+    for case in (c for c in build_cases(assignment, 0) if c.kind == "invalid"):
+        with pytest.raises(ValueError):
+            getattr(solutions, case.function)(*case.args, **case.kwargs)

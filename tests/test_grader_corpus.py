@@ -49,7 +49,7 @@ unpool_top_left unbiased_var eps_outside_sqrt per_pixel_stats group_interleaved 
 biased_running_var uses_batch_stats dx_ignores_stats dgamma_is_dbeta dbeta_mean forward_difference
 x_not_restored ignores_dout dw_last_sample dw_mean_batch db_mean dx_overwrite backward_ignores_stride
 dx_not_cropped transpose_kernel_flipped transpose_no_crop row_order col_order col2im_assign
-matrix_transposed shared_bias bias_ignored hwc_order too_slow
+matrix_transposed shared_bias bias_ignored hwc_order too_slow no_value_error
 """.split()
 
 
@@ -191,6 +191,10 @@ def test_mutant_is_observably_wrong_outside_the_grader(assignment, name):
         fast = exec_cells(correct_cells(assignment))[function]
         args = (x, w, b, 1, 1) if function == "conv_forward_im2col" else (np.ones((2, 4, 12, 12)), x, w, b, 1, 1)
         assert _best_of_3(slow, *args) > 5 * _best_of_3(fast, *args)
+    elif catalogue_id == "no_value_error":
+        with pytest.raises(ValueError):
+            solutions.conv_output_size(3, 5)
+        assert namespace[function](3, 5) == -1, "the mutant returns what it should refuse"
     elif (assignment, function) in OUTCOME_GRADED:
         with threadpool_limits(1):
             accuracy, message = outcome.evaluate(namespace[function](*calls(function)[0]))

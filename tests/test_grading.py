@@ -6,6 +6,7 @@ hung, which earlier functions the grader answers for, and the speed rule timed b
 import copy
 
 import numpy as np
+import pytest
 
 import solutions
 from autograder.cases import build_cases
@@ -34,7 +35,10 @@ class ScriptedCaller:
         self.allowed.append(set(callbacks.allowed) if callbacks else None)
         if function in self.outcomes:
             return self.outcomes[function]
-        value = getattr(solutions, function)(*copy.deepcopy(args), **(kwargs or {}))
+        try:
+            value = getattr(solutions, function)(*copy.deepcopy(args), **(kwargs or {}))
+        except Exception as error:
+            return Outcome(error={"type": type(error).__name__, "message": str(error), "where": None})
         if self.wrong_from_call is not None and len(self.calls) >= self.wrong_from_call:
             value = np.zeros_like(value) if isinstance(value, np.ndarray) else tuple(np.zeros_like(v) for v in value)
         return Outcome(ok=True, value=value, args_after=[a if isinstance(a, np.ndarray) else None for a in args],
@@ -106,3 +110,19 @@ def test_the_speed_rule_checks_every_timing_input():
     result = _speed_result(ScriptedCaller(wrong_from_call=calls_before_speed + 1))
     assert len(speed.timing) == 3
     assert not result.passed and "the result on timing input 1 is wrong" in result.message
+
+
+def test_arguments_the_task_calls_invalid_must_raise_value_error():
+    results = _run("ch03_padding_stride", ScriptedCaller(), functions={"conv_output_size"})
+    invalid = [r for r in results if r.name.startswith("invalid_")]
+    assert len(invalid) == 5 and all(r.passed for r in invalid)
+    assert sum(r.max_points for r in invalid) == pytest.approx(sum(r.max_points for r in results) / 6), \
+        "the argument checks together weigh one case of the grid"
+
+
+def test_returning_a_value_for_invalid_arguments_is_named():
+    accepts = Outcome(ok=True, value=0, seconds=1e-4)
+    results = _run("ch03_padding_stride", ScriptedCaller(outcomes={"conv_output_size": accepts}),
+                   functions={"conv_output_size"})
+    message = next(r.message for r in results if r.name == "invalid_stride_lt_1")
+    assert "[no_value_error] these arguments are invalid (stride < 1): raise ValueError; it returned 0" in message

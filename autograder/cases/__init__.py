@@ -12,6 +12,7 @@ calls the student's function itself (with `seconds` as that call's time limit) a
 what it returns; the topic module registers them when it is imported.
 """
 import importlib
+import re
 import zlib
 from dataclasses import dataclass, field
 from typing import Callable
@@ -35,7 +36,8 @@ class Case:
     mistakes: [(catalogue id, fn)], fn(*args, **kwargs) returns what the mistake returns.
     factors: {"N": 4, ...}, constants a result off by a factor is compared with.
     outputs: names of the result's components, e.g. ("dx", "dw", "db").
-    kind: "value" (compare with the reference) or "speed" (also time against the baseline).
+    kind: "value" (compare with the reference), "speed" (also time against the baseline) or
+    "invalid" (the call must raise ValueError).
     mutation_id: the catalogue id for a function that modifies its inputs.
     pad: the case's padding, to recognise results that still include it.
     check: for outcome-graded cases, (case, caller) -> (passed, message) replaces comparison.
@@ -43,6 +45,8 @@ class Case:
     label: how describe() shows the call when check builds its arguments itself.
     timing: for a speed case, the argument tuples it is timed on (fresh inputs of the case's
     shapes, each result checked: an answer cached from an earlier call does not help).
+    invalid: for a case of arguments the task calls invalid, why they are: the call must
+    raise ValueError (kind "invalid").
     """
     function: str
     name: str
@@ -60,6 +64,7 @@ class Case:
     seconds: float | None = None
     label: str | None = None
     timing: list = field(default_factory=list)
+    invalid: str | None = None
 
     @property
     def test_id(self):
@@ -128,11 +133,29 @@ def build_cases(assignment, seed, functions=None):
         if functions is not None and function not in functions:
             continue
         builder = _REGISTERED.get((assignment, function)) or module.BUILDERS[function]
-        grid = builder(function_rng(seed, function))
+        rng = function_rng(seed, function)
+        grid = builder(rng)
+        invalid = invalid_cases(function, getattr(module, "INVALID", {}).get(function, lambda r: [])(rng))
+        # the argument checks together weigh as much as one case of the grid
+        share = points / (len(grid) + (1 if invalid else 0))
         for case in grid:
-            case.points = points / len(grid)
-        cases.extend(grid)
+            case.points = share
+        for case in invalid:
+            case.points = share / len(invalid)
+        cases.extend(grid + invalid)
     return cases
+
+
+def invalid_cases(function, calls):
+    """Cases of the calls [(why, args, kwargs)] a task calls invalid: each must raise ValueError."""
+    return [Case(function, f"invalid_{_slug(why)}", args, kwargs, kind="invalid", invalid=why)
+            for why, args, kwargs in calls]
+
+
+def _slug(text):
+    """A test id from a sentence: "stride < 1" -> "stride_lt_1"."""
+    text = text.lower().replace("!=", " ne ").replace("<", " lt ")
+    return "_".join(re.findall("[a-z0-9]+", text))[:40]
 
 
 def normal(rng, shape, dtype=np.float64):

@@ -80,3 +80,15 @@ def _dilate(rng):
 BUILDERS = {"corr2d": _corr2d, "convolve2d": _convolve2d,
             "conv_forward_naive": lambda rng: conv_forward_cases("conv_forward_naive", rng),
             "conv1x1": _conv1x1, "dilate": _dilate}
+
+# Arguments the task says are a ValueError: (why, args, kwargs) built from the case's generator.
+INVALID = {
+    "corr2d": lambda rng: [("the kernel is larger than the image", (normal(rng, (3, 3)), normal(rng, (4, 2))), {})],
+    "conv_forward_naive": lambda rng: [
+        ("w and x disagree on C", (normal(rng, (2, 3, 5, 5)), normal(rng, (4, 2, 3, 3)), normal(rng, (4,))), {}),
+        ("stride < 1", (normal(rng, (1, 2, 5, 5)), normal(rng, (3, 2, 3, 3)), normal(rng, (3,))), {"stride": 0}),
+        ("pad < 0", (normal(rng, (1, 2, 5, 5)), normal(rng, (3, 2, 3, 3)), normal(rng, (3,))), {"pad": -1}),
+        ("the output would be empty", (normal(rng, (1, 1, 2, 2)), normal(rng, (1, 1, 3, 3)), normal(rng, (1,))), {}),
+    ],
+    "dilate": lambda rng: [("d < 1", (normal(rng, (2, 3, 3, 3)), 0), {})],
+}

@@ -106,3 +106,8 @@ def _fine_tune(rng):
 
 
 register("ch08_fine_tuning", "fine_tune", _fine_tune)
+
+# Arguments the task says are a ValueError: (why, args, kwargs) built from the case's generator.
+INVALID = {
+    "fc_to_conv": lambda rng: [("W's second dimension is not C*H*W", (normal(rng, (4, 29)), normal(rng, (4,)), (3, 2, 5)), {})],
+}

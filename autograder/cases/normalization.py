@@ -91,10 +91,11 @@ def _update_running_stats(rng):
 
 
 def _batchnorm_inference(rng):
+    """(N, D) inputs and, as the task and its visible check also allow, (N, C, H, W) ones."""
     def batch_stats(x, g, b, rm, rv, eps=1e-5):
-        return _norm(x, g, b, eps, 0)
+        return _norm(x, g, b, eps, 0 if x.ndim == 2 else (0, 2, 3))
     cases = []
-    for shape, dtype, scale in ND_GRID:
+    for shape, dtype, scale in ND_GRID + NCHW_GRID[:2]:
         x, g, b = _inputs(rng, shape, dtype, scale)
         C = shape[1]
         rm, rv = normal(rng, (C,), dtype), rng.uniform(0.5, 3, C).astype(dtype)
@@ -162,4 +163,12 @@ BUILDERS = {
     "groupnorm_forward": _groupnorm,
     "instancenorm_forward": lambda rng: _forward_cases("instancenorm_forward", rng, NCHW_GRID,
                                                        _forward_mistakes((2, 3), [(0, 2, 3), (1, 2, 3)])),
+}
+
+# Arguments the task says are a ValueError: (why, args, kwargs) built from the case's generator.
+INVALID = {
+    "update_running_stats": lambda rng: [
+        ("n < 2", (normal(rng, (4,)), np.abs(normal(rng, (4,))), normal(rng, (4,)), np.abs(normal(rng, (4,))), 1), {})],
+    "groupnorm_forward": lambda rng: [
+        ("C not divisible by groups", (normal(rng, (2, 6, 3, 3)), normal(rng, (6,)), normal(rng, (6,)), 4), {})],
 }

@@ -83,3 +83,12 @@ def _receptive_field(rng):
 
 BUILDERS = {"conv_output_size": _output_size, "same_padding": _same_padding, "zero_pad": _zero_pad,
             "corr1d": _corr1d, "receptive_field": _receptive_field}
+
+# Arguments the task says are a ValueError: (why, args, kwargs) built from the case's generator.
+INVALID = {
+    "conv_output_size": lambda rng: [
+        ("the window does not fit", (3, 5), {}), ("stride < 1", (8, 3), {"stride": 0}),
+        ("pad < 0", (8, 3), {"pad": -1}), ("k < 1", (8, 0), {}), ("dilation < 1", (8, 3), {"dilation": 0}),
+    ],
+    "corr1d": lambda rng: [("an unknown mode", (normal(rng, (6,)), normal(rng, (3,)), "causal"), {})],
+}

@@ -149,3 +149,9 @@ BUILDERS = {
     "upsample_bed_of_nails": lambda rng: _upsample("upsample_bed_of_nails", rng),
     "max_unpool": _max_unpool,
 }
+
+# Arguments the task says are a ValueError: (why, args, kwargs) built from the case's generator.
+INVALID = {
+    "max_unpool": lambda rng: [("stride != pool", (normal(rng, (1, 2, 3, 3)), normal(rng, (1, 2, 4, 4))),
+                                {"pool": 2, "stride": 1})],
+}

@@ -2,6 +2,8 @@
 # %% grade_id=conv_output_size
 def conv_output_size(n, k, stride=1, pad=0, dilation=1):
     """floor((n + 2*pad - dilation*(k-1) - 1) / stride) + 1; ValueError when < 1."""
+    if stride < 1 or pad < 0 or k < 1 or dilation < 1:
+        raise ValueError(f"need stride >= 1, pad >= 0, k >= 1, dilation >= 1; got {stride}, {pad}, {k}, {dilation}")
     size = (n + 2 * pad - dilation * (k - 1) - 1) // stride + 1
     if size < 1:
         raise ValueError(f"output size {size} < 1 for n={n}, k={k}, stride={stride}, pad={pad}")

@@ -9,6 +9,11 @@ MUTANTS = {
                                 "size = -(-(n + 2 * pad - dilation * (k - 1) - 1) // stride) + 1"))),
     "output_size_no_plus_one": ("conv_output_size", "output_size_no_plus_one", edit(
         A, "conv_output_size", ("// stride + 1", "// stride"))),
+    "conv_output_size_no_checks": ("conv_output_size", "no_value_error", '''\
+def conv_output_size(n, k, stride=1, pad=0, dilation=1):
+    """The formula alone: no check of its arguments or of the result."""
+    return (n + 2 * pad - dilation * (k - 1) - 1) // stride + 1
+'''),
     "same_padding_extra_before": ("same_padding", "extra_before", edit(
         A, "same_padding", ("before = total // 2", "before = total - total // 2"))),
     "zero_pad_all_axes": ("zero_pad", "pads_all_axes", edit(
