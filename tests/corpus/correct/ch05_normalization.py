@@ -22,7 +22,9 @@ def update_running_stats(running_mean, running_var, mean, var, n, momentum=0.1):
 
 # %% grade_id=batchnorm_inference
 def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
-    """Batch norm with the running statistics, x (N, D)."""
+    """Batch norm with the running statistics, x (N, D) or (N, C, H, W) with (C,) parameters."""
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    gamma, beta, running_mean, running_var = (np.reshape(p, shape) for p in (gamma, beta, running_mean, running_var))
     out = (x - running_mean) / np.sqrt(running_var + eps) * gamma + beta
     return out.astype(np.result_type(x, gamma, beta, running_mean, running_var), copy=False)
 
