@@ -7,7 +7,7 @@ from ._checks import as_float, check_int, check_ndim, conv_shapes, float_dtype, 
 def corr2d(x, k):
     """Valid 2D cross-correlation: y[i, j] = sum_{a,b} x[i + a, j + b] * k[a, b].
 
-    x: (H, W), k: (HH, WW) -> (H - HH + 1, W - WW + 1).
+    x: (H, W), k: (HH, WW) -> y: (H - HH + 1, W - WW + 1).
     """
     x = check_ndim("x", x, 2, "(H, W)")
     k = check_ndim("k", k, 2, "(HH, WW)")
@@ -19,9 +19,10 @@ def corr2d(x, k):
 
 
 def convolve2d(x, k):
-    """Valid 2D convolution: the kernel is flipped on both axes, then slid as in corr2d.
+    """Valid 2D convolution: the kernel flipped on both axes, then slid as in corr2d.
 
-    x: (H, W), k: (HH, WW) -> (H - HH + 1, W - WW + 1).
+    x: (H, W), k: (HH, WW) -> y: (H - HH + 1, W - WW + 1),
+    y[i, j] = sum_{a,b} x[i + a, j + b] * k[HH - 1 - a, WW - 1 - b].
     """
     k = check_ndim("k", k, 2, "(HH, WW)")
     return corr2d(x, k[::-1, ::-1])
@@ -31,7 +32,8 @@ def conv_forward_naive(x, w, b, stride=1, pad=0):
     """Conv layer forward (cross-correlation) with zero padding and stride.
 
     x: (N, C, H, W), w: (F, C, HH, WW), b: (F,) -> out: (N, F, Hout, Wout),
-    out[n, f, i, j] = b[f] + sum_{c,a,b} xpad[n, c, i*stride + a, j*stride + b] * w[f, c, a, b].
+    out[n, f, i, j] = b[f] + sum_{c,a,b} xpad[n, c, i*stride + a, j*stride + b] * w[f, c, a, b],
+    Hout = (H + 2*pad - HH) // stride + 1, Wout likewise.
     """
     N, C, H, W, F, HH, WW, Hout, Wout = conv_shapes(x, w, b, stride, pad)
     x, w, b = as_float(float_dtype(x, w, b), x, w, b)
@@ -48,7 +50,8 @@ def conv_forward_naive(x, w, b, stride=1, pad=0):
 def conv1x1(x, w, b):
     """1x1 convolution: the same channel-mixing matrix applied at every pixel.
 
-    x: (N, C, H, W), w: (F, C), b: (F,) -> (N, F, H, W).
+    x: (N, C, H, W), w: (F, C), b: (F,) -> out: (N, F, H, W),
+    out[n, f, i, j] = b[f] + sum_c w[f, c] * x[n, c, i, j].
     """
     x = check_ndim("x", x, 4, "(N, C, H, W)")
     w = check_ndim("w", w, 2, "(F, C)")

@@ -66,12 +66,12 @@ def _image_chunks(N, bytes_per_image):
 
 
 def conv_forward_im2col(x, w, b, stride=1, pad=0):
-    """Conv layer forward as a matrix product: out = w_row @ im2col(x) + b.
+    """Conv layer forward as one matrix product: out = w_row @ im2col(x) + b.
 
-    x: (N, C, H, W), w: (F, C, HH, WW), b: (F,) -> (N, F, Hout, Wout); w_row is w as an
-    (F, C*HH*WW) matrix. The batch goes through in chunks of images whose column matrix
-    fits in cache: one im2col and one matrix product per chunk.
+    x: (N, C, H, W), w: (F, C, HH, WW), b: (F,) -> (N, F, Hout, Wout).
     """
+    # The batch goes through in chunks of images whose column matrix fits in cache: one im2col
+    # and one matrix product per chunk.
     N, C, H, W, F, HH, WW, Hout, Wout = conv_shapes(x, w, b, stride, pad)
     x, w, b = as_float(float_dtype(x, w, b), x, w, b)
     w_rows = w.reshape(F, -1)
@@ -85,12 +85,12 @@ def conv_forward_im2col(x, w, b, stride=1, pad=0):
 
 
 def conv_backward_im2col(dout, x, w, b, stride=1, pad=0):
-    """Gradients of conv_forward_im2col: two matrix products and one col2im per chunk of images.
+    """Gradients of conv_forward_im2col with two matrix products and one col2im.
 
     dout: (N, F, Hout, Wout) -> dx: (N, C, H, W), dw: (F, C, HH, WW), db: (F,);
-    dw = dout_row @ cols.T, dx = col2im(w_row.T @ dout_row), with dout_row = dout as an
-    (F, N*Hout*Wout) matrix, summed (dw) or stacked (dx) over the chunks.
+    dw = dout_row @ cols.T, dx = col2im(w_row.T @ dout_row).
     """
+    # One chunk of images at a time, as in the forward pass: dw sums over the chunks, dx stacks them.
     N, C, H, W, F, HH, WW, Hout, Wout = conv_shapes(x, w, b, stride, pad)
     dout = np.asarray(dout)
     check_shape("dout", dout, (N, F, Hout, Wout))

@@ -13,14 +13,20 @@ def _check_in_shape(in_shape):
 
 
 def dense_param_count(in_shape, units, bias=True):
-    """Weights (and biases) of a dense layer on a flattened (C, H, W) input: C*H*W*units (+ units)."""
+    """Parameters of a dense layer on a flattened (C, H, W) input.
+
+    in_shape: (C, H, W) -> C*H*W*units weights, plus `units` biases when bias is True.
+    """
     C, H, W = _check_in_shape(in_shape)
     units = check_int("units", units, 1)
     return C * H * W * units + (units if bias else 0)
 
 
 def conv_param_count(c_in, c_out, k, bias=True):
-    """Weights (and biases) of a conv layer with c_out k x k filters: c_out*c_in*k*k (+ c_out)."""
+    """Parameters of a conv layer with c_out filters of shape (c_in, k, k).
+
+    -> c_out*c_in*k*k weights, plus c_out biases when bias is True.
+    """
     c_in = check_int("c_in", c_in, 1)
     c_out = check_int("c_out", c_out, 1)
     k = check_int("k", k, 1)
@@ -30,8 +36,8 @@ def conv_param_count(c_in, c_out, k, bias=True):
 def locally_connected_param_count(in_shape, c_out, k, stride=1, pad=0, bias=True):
     """Parameters of a locally connected layer: a conv layer without weight sharing.
 
-    Each of the c_out*Hout*Wout output units has its own k x k x C filter and, with bias,
-    its own bias: Hout*Wout*c_out*(C*k*k + 1).
+    in_shape: (C, H, W). Each of the c_out*Hout*Wout output units has its own k x k x C filter
+    and, with bias, its own bias: c_out*Hout*Wout*(C*k*k + 1).
     """
     C, H, W = _check_in_shape(in_shape)
     c_out = check_int("c_out", c_out, 1)
@@ -45,8 +51,8 @@ def locally_connected_param_count(in_shape, c_out, k, stride=1, pad=0, bias=True
 def conv_as_matrix(w, in_shape, stride=1, pad=0):
     """The dense matrix of a conv layer (no bias) acting on one flattened image.
 
-    w: (F, C, HH, WW), in_shape (C, H, W) -> M: (F*Hout*Wout, C*H*W) with
-    M @ x.ravel() == conv(x[None], w).ravel(). Taps that land in the padding are dropped.
+    w: (F, C, HH, WW), in_shape: (C, H, W) -> M: (F*Hout*Wout, C*H*W) with
+    M @ x.ravel() == conv(x[None], w).ravel(). Taps that fall in the zero padding are dropped.
     """
     w = check_ndim("w", w, 4, "(F, C, HH, WW)")
     C, H, W = _check_in_shape(in_shape)

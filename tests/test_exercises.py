@@ -333,3 +333,14 @@ def test_the_reference_raises_value_error_on_every_invalid_case(assignment):
     for case in (c for c in build_cases(assignment, 0) if c.kind == "invalid"):
         with pytest.raises(ValueError):
             getattr(solutions, case.function)(*case.args, **case.kwargs)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_signatures_and_docstrings_come_from_the_reference_not_from_a_copy(assignment):
+    """Only a task without a reference function (fine_tune) states its own signature and docstring."""
+    import solutions
+    for graded in load(assignment).graded:
+        if hasattr(solutions, graded.name):
+            assert not graded.own_signature and not graded.own_doc, graded.name
+        else:
+            assert graded.own_signature.startswith(f"{graded.name}(") and graded.own_doc, graded.name

@@ -8,6 +8,8 @@ visible checks) and ungraded ``Code`` demos. ``scripts/build_exercises.py`` turn
 """
 import ast
 import importlib
+import inspect
+import textwrap
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -50,23 +52,30 @@ class Case:
 class Graded:
     """A graded function: its task statement, stub and visible checks.
 
-    signature: "corr2d(x, k)" (the def line without `def` and the colon).
-    doc: the docstring (shapes and formula), as in solutions/.
+    name: the function's name. Its signature and docstring (shapes and formula) are read from
+    the reference in solutions/, never copied here; a task without a reference function
+    (fine_tune, graded by what it achieves) states them itself in own_signature and own_doc.
     task: markdown stating the task precisely.
     cases: visible checks against fixtures; or `visible`: the code of a custom visible check
     (for functions whose inputs cannot be stored in a fixture, such as a callable).
     solution: the solution region's body; by default it delegates to solutions/<name>.
     """
-    signature: str
-    doc: str
+    name: str
     task: str
     cases: tuple = ()
     visible: str = ""
     solution: str = ""
+    own_signature: str = ""
+    own_doc: str = ""
 
     @property
-    def name(self):
-        return self.signature.split("(", 1)[0]
+    def signature(self):
+        """"corr2d(x, k)": the def line without `def` and the colon."""
+        return self.own_signature or reference_signature(self.name)
+
+    @property
+    def doc(self):
+        return self.own_doc or inspect.getdoc(getattr(importlib.import_module("solutions"), self.name))
 
     @property
     def parameters(self):
@@ -74,6 +83,16 @@ class Graded:
         tree = ast.parse(f"def {self.signature}: pass")
         args = tree.body[0].args
         return [a.arg for a in args.posonlyargs + args.args]
+
+
+def reference_signature(name):
+    """The def line of solutions.<name> as written in its source (defaults such as 1e-5 as
+    written, not as Python prints them), on one line, without `def` and the colon."""
+    source = textwrap.dedent(inspect.getsource(getattr(importlib.import_module("solutions"), name)))
+    node = ast.parse(source).body[0]
+    header = " ".join(line.strip() for line in source.splitlines()[:node.body[0].lineno - 1])
+    header = header[len("def "):].rsplit(":", 1)[0].strip()
+    return header.replace("( ", "(").replace(",)", ")")
 
 
 @dataclass(frozen=True)

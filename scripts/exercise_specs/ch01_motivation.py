@@ -12,10 +12,7 @@ and write a convolution as the big, sparse, repetitive matrix that a dense layer
 """,
     cells=(
         Graded(
-            signature="dense_param_count(in_shape, units, bias=True)",
-            doc="""Parameters of a dense layer on a flattened (C, H, W) input.
-
-in_shape: (C, H, W) -> C*H*W*units weights, plus `units` biases when bias is True.""",
+            name="dense_param_count",
             task="""
 A dense layer flattens its input of shape `in_shape = (C, H, W)` and connects each of its
 `units` outputs to all `C*H*W` inputs. Return the number of parameters as a Python `int`:
@@ -28,10 +25,7 @@ Example: `dense_param_count((3, 32, 32), 10)` is `30730`.
             ),
         ),
         Graded(
-            signature="conv_param_count(c_in, c_out, k, bias=True)",
-            doc="""Parameters of a conv layer with c_out filters of shape (c_in, k, k).
-
--> c_out*c_in*k*k weights, plus c_out biases when bias is True.""",
+            name="conv_param_count",
             task="""
 A conv layer has `c_out` filters, each of shape `(c_in, k, k)`, and one bias per filter.
 Return the number of parameters as an `int`. It does not depend on the image size: that is
@@ -43,11 +37,7 @@ weight sharing. Example: `conv_param_count(3, 16, 3)` is `448`.
             ),
         ),
         Graded(
-            signature="locally_connected_param_count(in_shape, c_out, k, stride=1, pad=0, bias=True)",
-            doc="""Parameters of a locally connected layer: a conv layer without weight sharing.
-
-in_shape: (C, H, W). Each of the c_out*Hout*Wout output units has its own k x k x C filter
-and, with bias, its own bias: c_out*Hout*Wout*(C*k*k + 1).""",
+            name="locally_connected_param_count",
             task="""
 A *locally connected* layer keeps locality but drops weight sharing: every output unit
 `(f, i, j)` has its own `C x k x k` filter, and, when `bias` is true, its own bias. The output
@@ -74,11 +64,7 @@ else:
         print(f"{name:>24}: {count:>12,d} parameters")
 """),
         Graded(
-            signature="conv_as_matrix(w, in_shape, stride=1, pad=0)",
-            doc="""The dense matrix of a conv layer (no bias) acting on one flattened image.
-
-w: (F, C, HH, WW), in_shape: (C, H, W) -> M: (F*Hout*Wout, C*H*W) with
-M @ x.ravel() == conv(x[None], w).ravel(). Taps that fall in the zero padding are dropped.""",
+            name="conv_as_matrix",
             task="""
 A convolution is linear in its input, so it is a matrix. Build `M` of shape
 `(F*Hout*Wout, C*H*W)` such that, for one image `x` of shape `in_shape = (C, H, W)`,

@@ -12,10 +12,7 @@ the dilation that spreads a kernel out.
 """,
     cells=(
         Graded(
-            signature="corr2d(x, k)",
-            doc="""Valid 2D cross-correlation: y[i, j] = sum_{a,b} x[i + a, j + b] * k[a, b].
-
-x: (H, W), k: (HH, WW) -> y: (H - HH + 1, W - WW + 1).""",
+            name="corr2d",
             task="""
 Compute the *valid* cross-correlation of a 2D image `x` (H, W) with a 2D kernel `k` (HH, WW):
 
@@ -51,11 +48,7 @@ else:
     plt.show()
 """),
         Graded(
-            signature="convolve2d(x, k)",
-            doc="""Valid 2D convolution: the kernel flipped on both axes, then slid as in corr2d.
-
-x: (H, W), k: (HH, WW) -> y: (H - HH + 1, W - WW + 1),
-y[i, j] = sum_{a,b} x[i + a, j + b] * k[HH - 1 - a, WW - 1 - b].""",
+            name="convolve2d",
             task="""
 The mathematical convolution flips the kernel: `y[i, j] = sum_{a,b} x[i + a, j + b] * k[HH-1-a, WW-1-b]`.
 Write it (valid mode, same shapes as `corr2d`). You may call your `corr2d`. Deep-learning
@@ -67,12 +60,7 @@ libraries call cross-correlation "convolution"; this function is the one that is
             ),
         ),
         Graded(
-            signature="conv_forward_naive(x, w, b, stride=1, pad=0)",
-            doc="""Conv layer forward (cross-correlation) with zero padding and stride.
-
-x: (N, C, H, W), w: (F, C, HH, WW), b: (F,) -> out: (N, F, Hout, Wout),
-out[n, f, i, j] = b[f] + sum_{c,a,b} xpad[n, c, i*stride + a, j*stride + b] * w[f, c, a, b],
-Hout = (H + 2*pad - HH) // stride + 1, Wout likewise.""",
+            name="conv_forward_naive",
             task="""
 Write the forward pass of a convolutional layer. `x` is a batch of images (N, C, H, W), `w`
 holds F filters (F, C, HH, WW), `b` one bias per filter (F,). Zero-pad the two spatial axes by
@@ -108,11 +96,7 @@ else:
     plt.show()
 """),
         Graded(
-            signature="conv1x1(x, w, b)",
-            doc="""1x1 convolution: the same channel-mixing matrix applied at every pixel.
-
-x: (N, C, H, W), w: (F, C), b: (F,) -> out: (N, F, H, W),
-out[n, f, i, j] = b[f] + sum_c w[f, c] * x[n, c, i, j].""",
+            name="conv1x1",
             task="""
 A 1x1 convolution looks at one pixel at a time and mixes its C channels into F new ones with
 the same matrix everywhere: `out[n, f, i, j] = b[f] + sum_c w[f, c] * x[n, c, i, j]`, with
@@ -125,10 +109,7 @@ the same matrix everywhere: `out[n, f, i, j] = b[f] + sum_c w[f, c] * x[n, c, i,
             ),
         ),
         Graded(
-            signature="dilate(a, d)",
-            doc="""Insert d - 1 zeros between neighbouring elements along the last two axes.
-
-a: (..., H, W) -> (..., (H-1)*d + 1, (W-1)*d + 1); d = 1 returns a copy.""",
+            name="dilate",
             task="""
 Dilate `a` by `d`: along each of its last two axes, put `d - 1` zeros between neighbouring
 elements, so `(..., H, W)` becomes `(..., (H-1)*d + 1, (W-1)*d + 1)` with

@@ -13,10 +13,7 @@ the input one deep unit can see: its receptive field.
 """,
     cells=(
         Graded(
-            signature="conv_output_size(n, k, stride=1, pad=0, dilation=1)",
-            doc="""Number of positions a k-wide window (dilated by dilation) takes along an n-wide axis.
-
-floor((n + 2*pad - dilation*(k-1) - 1) / stride) + 1; ValueError when that is < 1.""",
+            name="conv_output_size",
             task="""
 Return, as an `int`, the number of positions of a window of `k` taps, dilated by `dilation`
 (it spans `dilation*(k-1) + 1` inputs), moved by `stride` along an axis of `n` values padded
@@ -36,10 +33,7 @@ If the window does not fit (`n_out < 1`), raise `ValueError`; likewise for `stri
             ),
         ),
         Graded(
-            signature="same_padding(k, dilation=1)",
-            doc="""(before, after) zero padding that keeps the size at stride 1.
-
-The total is dilation*(k-1); when it is odd (even kernels) the extra zero goes after.""",
+            name="same_padding",
             task="""
 "Same" padding keeps the output as long as the input at stride 1: it needs `dilation*(k-1)`
 zeros in total. Return them as a tuple of ints `(before, after)`, split evenly; when the total
@@ -54,10 +48,7 @@ Examples: `same_padding(3)` is `(1, 1)`, `same_padding(4)` is `(1, 2)`.
             ),
         ),
         Graded(
-            signature="zero_pad(x, pad)",
-            doc="""Zero-pad the two spatial axes of x.
-
-x: (N, C, H, W) -> (N, C, H + 2*pad_h, W + 2*pad_w); pad is an int or (pad_h, pad_w).""",
+            name="zero_pad",
             task="""
 Pad the two spatial axes of `x` (N, C, H, W) with zeros: `pad_h` rows above and below,
 `pad_w` columns left and right, where `pad` is an int (both the same) or a pair
@@ -70,11 +61,7 @@ Pad the two spatial axes of `x` (N, C, H, W) with zeros: `pad_h` rows above and 
             ),
         ),
         Graded(
-            signature="corr1d(x, k, mode)",
-            doc="""1D cross-correlation y[i] = sum_j x_padded[i + j] * k[j].
-
-x: (n,), k: (m,). mode "valid" pads nothing -> (n - m + 1,); "same" pads
-same_padding(m) -> (n,); "full" pads m - 1 on each side -> (n + m - 1,).""",
+            name="corr1d",
             task="""
 Cross-correlate a 1D signal `x` (n,) with a kernel `k` (m,) after zero-padding `x` according
 to `mode`: `"valid"` pads nothing, `"same"` pads `same_padding(m)` (extra zero after),
@@ -103,11 +90,7 @@ else:
         print(f"{mode:>5}: {len(y):2d} values  {np.round(y, 1)}")
 """),
         Graded(
-            signature="receptive_field(layers)",
-            doc="""Receptive field width after each layer of a stack of (kernel, stride) layers.
-
-layers: [(k_1, s_1), (k_2, s_2), ...] from the input upward. Entry i is the input width
-seen by one unit after layer i+1: r_0 = k_1, r_i = r_{i-1} + (k_{i+1} - 1) * s_1 * ... * s_i.""",
+            name="receptive_field",
             task="""
 `layers` lists the (kernel, stride) of a stack of conv/pool layers, from the input upward.
 Return a list of ints: entry `i` is the width of the input window that one unit after layer

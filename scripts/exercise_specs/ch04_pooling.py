@@ -18,10 +18,7 @@ All functions take NCHW arrays and work on every (sample, channel) separately.
 """,
     cells=(
         Graded(
-            signature="max_pool_forward(x, pool=2, stride=2)",
-            doc="""Max over each pool x pool window, moved by stride.
-
-x: (N, C, H, W) -> (N, C, Hout, Wout), Hout = (H - pool) // stride + 1.""",
+            name="max_pool_forward",
             task="""
 `out[n, c, i, j] = max_{a,b < pool} x[n, c, i*stride + a, j*stride + b]`, with
 `Hout = (H - pool) // stride + 1` (no padding; rows or columns left over are dropped) and
@@ -35,10 +32,7 @@ x: (N, C, H, W) -> (N, C, Hout, Wout), Hout = (H - pool) // stride + 1.""",
             ),
         ),
         Graded(
-            signature="avg_pool_forward(x, pool=2, stride=2)",
-            doc="""Mean over each pool x pool window, moved by stride.
-
-x: (N, C, H, W) -> (N, C, Hout, Wout), Hout = (H - pool) // stride + 1.""",
+            name="avg_pool_forward",
             task="""
 Same windows as max pooling, but `out[n, c, i, j]` is the mean of the `pool*pool` values in the
 window. Keep `x`'s float dtype.
@@ -69,10 +63,7 @@ else:
     plt.show()
 """),
         Graded(
-            signature="max_pool_backward(dout, x, pool=2, stride=2)",
-            doc="""Gradient of max pooling: each window's dout goes to its first maximum (row-major).
-
-dout: (N, C, Hout, Wout), x: (N, C, H, W) -> dx: (N, C, H, W); overlapping windows add.""",
+            name="max_pool_backward",
             task="""
 Backpropagate through `max_pool_forward(x, pool, stride)`: each window's upstream gradient
 `dout[n, c, i, j]` goes, whole, to the position of that window's maximum in `x`; every other
@@ -89,10 +80,7 @@ gradients. Return `dx` with `x`'s shape.
             ),
         ),
         Graded(
-            signature="avg_pool_backward(dout, x, pool=2, stride=2)",
-            doc="""Gradient of average pooling: each window spreads dout / pool**2 over its cells.
-
-dout: (N, C, Hout, Wout), x: (N, C, H, W) -> dx: (N, C, H, W); overlapping windows add.""",
+            name="avg_pool_backward",
             task="""
 Backpropagate through `avg_pool_forward(x, pool, stride)`: each window's gradient is shared
 equally, `dout[n, c, i, j] / pool**2`, among its `pool*pool` positions; overlapping windows add
@@ -105,8 +93,7 @@ up; positions in no window (leftover rows/columns) get 0. Return `dx` with `x`'s
             ),
         ),
         Graded(
-            signature="global_avg_pool(x)",
-            doc="Mean over all spatial positions: (N, C, H, W) -> (N, C).",
+            name="global_avg_pool",
             task="""
 Average every feature map over all its pixels: `out[n, c] = mean_{h, w} x[n, c, h, w]`, shape
 `(N, C)`. This is how most modern CNNs turn feature maps into one vector per image.
@@ -114,16 +101,12 @@ Average every feature map over all its pixels: `out[n, c] = mean_{h, w} x[n, c, 
             cases=(Case("x (2, 3, 4, 5)", lambda r: (randn(r, 2, 3, 4, 5),)),),
         ),
         Graded(
-            signature="global_max_pool(x)",
-            doc="Max over all spatial positions: (N, C, H, W) -> (N, C).",
+            name="global_max_pool",
             task="`out[n, c] = max_{h, w} x[n, c, h, w]`, shape `(N, C)`.",
             cases=(Case("x (2, 3, 4, 5)", lambda r: (randn(r, 2, 3, 4, 5),)),),
         ),
         Graded(
-            signature="upsample_nearest(x, factor)",
-            doc="""Repeat every pixel factor times along both spatial axes.
-
-x: (N, C, H, W) -> (N, C, H*factor, W*factor).""",
+            name="upsample_nearest",
             task="""
 Nearest-neighbour upsampling: `out[n, c, i, j] = x[n, c, i // factor, j // factor]`, shape
 `(N, C, H*factor, W*factor)`. `factor` is an int >= 1.
@@ -134,10 +117,7 @@ Nearest-neighbour upsampling: `out[n, c, i, j] = x[n, c, i // factor, j // facto
             ),
         ),
         Graded(
-            signature="upsample_bed_of_nails(x, factor)",
-            doc="""Put each pixel in the top-left corner of a factor x factor block of zeros.
-
-x: (N, C, H, W) -> (N, C, H*factor, W*factor).""",
+            name="upsample_bed_of_nails",
             task="""
 "Bed of nails" upsampling: `out[n, c, factor*i, factor*j] = x[n, c, i, j]` and every other
 entry is 0; shape `(N, C, H*factor, W*factor)`.
@@ -148,11 +128,7 @@ entry is 0; shape `(N, C, H*factor, W*factor)`.
             ),
         ),
         Graded(
-            signature="max_unpool(y, x, pool=2, stride=2)",
-            doc="""Undo max pooling: put each value of y where its window's first maximum was in x.
-
-y: (N, C, Hout, Wout), x: (N, C, H, W) -> (N, C, H, W), zeros elsewhere.
-Windows must not overlap (stride == pool).""",
+            name="max_unpool",
             task="""
 Max unpooling (as in SegNet): `x` is the input that was max-pooled, `y` has the pooled shape.
 Return an array of `x`'s shape, zero everywhere except that each `y[n, c, i, j]` is placed at

@@ -20,10 +20,7 @@ groups of channels, instance norm over the pixels of one channel. Variances are 
 """,
     cells=(
         Graded(
-            signature="batchnorm_forward(x, gamma, beta, eps=1e-5)",
-            doc="""Batch norm, training mode: statistics over the batch for each feature.
-
-x: (N, D), gamma, beta: (D,) -> (out (N, D), mean (D,), var (D,)), var biased.""",
+            name="batchnorm_forward",
             task="""
 For `x` of shape `(N, D)`, compute per feature `d` the batch mean `mean[d]` and biased
 variance `var[d]` over the N samples, then `out = gamma * (x - mean) / sqrt(var + eps) + beta`.
@@ -37,12 +34,7 @@ Return the tuple `(out, mean, var)`.
             ),
         ),
         Graded(
-            signature="update_running_stats(running_mean, running_var, mean, var, n, momentum=0.1)",
-            doc="""PyTorch's running-statistics update.
-
-new_mean = (1 - momentum) * running_mean + momentum * mean,
-new_var = (1 - momentum) * running_var + momentum * var * n / (n - 1), all (D,) or (C,);
-n is the number of values behind each statistic (N, or N*H*W for NCHW inputs).""",
+            name="update_running_stats",
             task="""
 At training time batch norm keeps running averages for inference, with PyTorch's convention:
 `new_mean = (1 - momentum) * running_mean + momentum * mean` and
@@ -57,10 +49,7 @@ inputs, `N*H*W` for NCHW). Return `(new_mean, new_var)`; `n < 2` is a `ValueErro
             ),
         ),
         Graded(
-            signature="batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5)",
-            doc="""Batch norm, inference mode: normalise with the running statistics.
-
-x: (N, D) with parameters (D,), or (N, C, H, W) with parameters (C,) -> x's shape.""",
+            name="batchnorm_inference",
             task="""
 At inference, normalise with the stored statistics instead of the batch's:
 `out = gamma * (x - running_mean) / sqrt(running_var + eps) + beta`. Accept both `(N, D)`
@@ -73,10 +62,7 @@ inputs (parameters `(D,)`) and NCHW inputs (parameters `(C,)`, broadcast over N,
             ),
         ),
         Graded(
-            signature="batchnorm_backward(dout, x, gamma, eps=1e-5)",
-            doc="""Gradients of batchnorm_forward (training mode).
-
-dout, x: (N, D), gamma: (D,) -> (dx (N, D), dgamma (D,), dbeta (D,)).""",
+            name="batchnorm_backward",
             task="""
 Backpropagate through `batchnorm_forward`. With `xhat = (x - mean) / sqrt(var + eps)`:
 `dbeta = sum_n dout`, `dgamma = sum_n dout * xhat`, and, because the mean and variance depend
@@ -92,10 +78,7 @@ where bars are means over the batch. Return `(dx, dgamma, dbeta)`.
             ),
         ),
         Graded(
-            signature="spatial_batchnorm_forward(x, gamma, beta, eps=1e-5)",
-            doc="""Batch norm for conv layers: statistics per channel over (N, H, W).
-
-x: (N, C, H, W), gamma, beta: (C,) -> (N, C, H, W).""",
+            name="spatial_batchnorm_forward",
             task="""
 For conv layers, batch norm keeps one mean and variance per *channel*, computed over the batch
 and all pixels `(N, H, W)`; `gamma[c]`, `beta[c]` scale and shift channel `c`. Return `out`.
@@ -106,10 +89,7 @@ and all pixels `(N, H, W)`; `gamma[c]`, `beta[c]` scale and shift channel `c`. R
             ),
         ),
         Graded(
-            signature="spatial_batchnorm_backward(dout, x, gamma, eps=1e-5)",
-            doc="""Gradients of spatial_batchnorm_forward.
-
-dout, x: (N, C, H, W), gamma: (C,) -> (dx (N, C, H, W), dgamma (C,), dbeta (C,)).""",
+            name="spatial_batchnorm_backward",
             task="""
 Backpropagate through `spatial_batchnorm_forward`: the same formula as `batchnorm_backward`,
 with every sum and mean over `(N, H, W)` for each channel. Return `(dx, dgamma, dbeta)`.
@@ -119,10 +99,7 @@ with every sum and mean over `(N, H, W)` for each channel. Return `(dx, dgamma, 
             ),
         ),
         Graded(
-            signature="layernorm_forward(x, gamma, beta, eps=1e-5)",
-            doc="""Layer norm: statistics over the features of each sample.
-
-x: (N, D), gamma, beta: (D,) -> (N, D).""",
+            name="layernorm_forward",
             task="""
 Layer norm normalises each *sample* (row of `x`, shape `(N, D)`) with its own mean and biased
 variance over its D features, then applies `gamma`, `beta` (shape `(D,)`) per feature. It
@@ -134,10 +111,7 @@ behaves the same in training and inference and does not depend on the batch.
             ),
         ),
         Graded(
-            signature="layernorm_backward(dout, x, gamma, eps=1e-5)",
-            doc="""Gradients of layernorm_forward.
-
-dout, x: (N, D), gamma: (D,) -> (dx (N, D), dgamma (D,), dbeta (D,)).""",
+            name="layernorm_backward",
             task="""
 Backpropagate through `layernorm_forward`. `dgamma` and `dbeta` still sum over the batch (the
 parameters are per feature), but `dx` uses means over the *features* of each row:
@@ -148,11 +122,7 @@ the formula of `batchnorm_backward` with the axes swapped. Return `(dx, dgamma, 
             ),
         ),
         Graded(
-            signature="groupnorm_forward(x, gamma, beta, groups, eps=1e-5)",
-            doc="""Group norm: statistics per sample over each group of C/groups channels and all pixels.
-
-x: (N, C, H, W), gamma, beta: (C,) -> (N, C, H, W). groups=1 is layer norm over
-(C, H, W); groups=C is instance norm.""",
+            name="groupnorm_forward",
             task="""
 Split the C channels into `groups` contiguous blocks of `C // groups` channels (channels
 `0 .. C/G - 1` form group 0, and so on). For each sample and group, normalise with the mean
@@ -166,10 +136,7 @@ and biased variance over the group's channels and all pixels; then apply `gamma[
             ),
         ),
         Graded(
-            signature="instancenorm_forward(x, gamma, beta, eps=1e-5)",
-            doc="""Instance norm: statistics per sample and channel over the pixels.
-
-x: (N, C, H, W), gamma, beta: (C,) -> (N, C, H, W).""",
+            name="instancenorm_forward",
             task="""
 Instance norm normalises each feature map `x[n, c]` with its own mean and biased variance over
 its `H x W` pixels, then applies `gamma[c]`, `beta[c]`. (It is group norm with one channel

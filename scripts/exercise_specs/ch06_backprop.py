@@ -46,11 +46,7 @@ that input gradient used as a layer of its own.
 """,
     cells=(
         Graded(
-            signature="numerical_gradient(f, x, dout, h=1e-5)",
-            doc="""Centred-difference gradient of L(x) = sum(f(x) * dout) with respect to every element of x.
-
-dx[i] = (L(x + h e_i) - L(x - h e_i)) / (2h). x is perturbed in place, one element at a
-time, and is bit-identical on return; dx has x's shape and dtype.""",
+            name="numerical_gradient",
             task="""
 `f` maps an array `x` to an array; `dout` has the shape of `f(x)`. Estimate the gradient of
 `L(x) = sum(f(x) * dout)` with centred differences, one element at a time:
@@ -64,12 +60,7 @@ Return `dx` with `x`'s shape and dtype. `f` depends on `x` only through its argu
             visible=NUMERICAL_GRADIENT_CHECK,
         ),
         Graded(
-            signature="conv_backward_naive(dout, x, w, b, stride=1, pad=0)",
-            doc="""Gradients of conv_forward_naive.
-
-dout: (N, F, Hout, Wout), x: (N, C, H, W), w: (F, C, HH, WW), b: (F,) ->
-dx: (N, C, H, W), dw: (F, C, HH, WW), db: (F,). dw and db sum over the batch and
-every output position; dx sums the contributions of every window a pixel is in.""",
+            name="conv_backward_naive",
             task="""
 Given the upstream gradient `dout` of a conv layer `out = conv_forward_naive(x, w, b, stride, pad)`
 (chapter 2), return `(dx, dw, db)`:
@@ -110,13 +101,7 @@ else:
         print(f"{name}: max relative error {error:.1e}")
 """),
         Graded(
-            signature="conv_transpose_forward(x, w, stride=1, pad=0)",
-            doc="""Transposed convolution: the input gradient of a conv whose weight is w.
-
-x: (N, C, H, W), w: (C, F, HH, WW) (PyTorch's ConvTranspose2d layout) ->
-out: (N, F, (H-1)*stride - 2*pad + HH, (W-1)*stride - 2*pad + WW). Every input value
-stamps a copy of its kernel, scaled, into the output, stride apart; overlaps add up
-and the outer pad rows and columns are cropped.""",
+            name="conv_transpose_forward",
             task="""
 A transposed convolution upsamples: every input value `x[n, c, i, j]` adds a copy of the
 kernel `w[c, f]`, scaled by that value, into the output at offset `(i*stride, j*stride)`;

@@ -13,12 +13,7 @@ per-output-value loop shown below, on `x (8, 16, 16, 16)`, `w (16, 16, 3, 3)`, s
 """,
     cells=(
         Graded(
-            signature="im2col(x, HH, WW, stride=1, pad=0)",
-            doc="""Unfold every HH x WW window of x into a column.
-
-x: (N, C, H, W) -> cols: (C*HH*WW, N*Hout*Wout); row index (c, i, j) and column index
-(n, oh, ow), both in C order: cols[(c*HH + i)*WW + j, (n*Hout + oh)*Wout + ow] =
-xpad[n, c, oh*stride + i, ow*stride + j].""",
+            name="im2col",
             task="""
 Zero-pad `x` by `pad`, then lay every `HH x WW` window out as a column:
 
@@ -37,11 +32,7 @@ Avoid a Python loop over output positions: loop over the `HH*WW` kernel offsets 
             ),
         ),
         Graded(
-            signature="col2im(cols, x_shape, HH, WW, stride=1, pad=0)",
-            doc="""The adjoint of im2col: add every column back onto the window it came from.
-
-cols: (C*HH*WW, N*Hout*Wout) -> dx: x_shape = (N, C, H, W). Overlapping windows add
-up; values that fall in the padding are dropped.""",
+            name="col2im",
             task="""
 `col2im` is the adjoint (transpose) of `im2col`: for every entry of `cols`, add it to the
 position of the padded input it was copied from; where windows overlap the contributions add
@@ -55,10 +46,7 @@ up; finally crop the padding and return an array of shape `x_shape`. (Adjoint me
             ),
         ),
         Graded(
-            signature="conv_forward_im2col(x, w, b, stride=1, pad=0)",
-            doc="""Conv layer forward as one matrix product: out = w_row @ im2col(x) + b.
-
-x: (N, C, H, W), w: (F, C, HH, WW), b: (F,) -> (N, F, Hout, Wout).""",
+            name="conv_forward_im2col",
             task="""
 The conv layer of chapter 2 (same inputs, same output), computed as
 `w.reshape(F, -1) @ im2col(x, HH, WW, stride, pad)` plus the bias, reshaped from
@@ -67,11 +55,7 @@ The conv layer of chapter 2 (same inputs, same output), computed as
             cases=CONV_FORWARD_CASES,
         ),
         Graded(
-            signature="conv_backward_im2col(dout, x, w, b, stride=1, pad=0)",
-            doc="""Gradients of conv_forward_im2col with two matrix products and one col2im.
-
-dout: (N, F, Hout, Wout) -> dx: (N, C, H, W), dw: (F, C, HH, WW), db: (F,);
-dw = dout_row @ cols.T, dx = col2im(w_row.T @ dout_row).""",
+            name="conv_backward_im2col",
             task="""
 Backward pass of `conv_forward_im2col`, returning `(dx, dw, db)` as in chapter 6. With
 `cols = im2col(x, ...)` and `dout_row = dout` rearranged to `(F, N*Hout*Wout)` (columns in

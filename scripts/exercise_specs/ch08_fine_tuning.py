@@ -147,11 +147,7 @@ its whole input, which lets a classifier trained on small crops slide over a lar
 """,
     cells=(
         Graded(
-            signature="fc_to_conv(W, b, in_shape)",
-            doc="""A dense layer on flattened (C, H, W) inputs, rewritten as a conv layer.
-
-W: (K, C*H*W), b: (K,) -> (w: (K, C, H, W), b: (K,)). On a (C, H, W) input the conv
-gives one value per filter, the dense layer's output; on a larger input it slides.""",
+            name="fc_to_conv",
             task="""
 A dense layer computes `W @ x.ravel() + b` for an input `x` of shape `in_shape = (C, H, W)`,
 flattened in C order, with `W` of shape `(K, C*H*W)`. Return the conv layer `(w, b)` that
@@ -211,8 +207,9 @@ runs it before `fine_tune`.
 """),
         Helper("network", NETWORK),
         Graded(
-            signature="fine_tune(params, x_train, y_train)",
-            doc="""Adapt the pretrained network to the digits 5-9.
+            name="fine_tune",
+            own_signature="fine_tune(params, x_train, y_train)",
+            own_doc="""Adapt the pretrained network to the digits 5-9.
 
 params: {"conv1.w": (16, 1, 3, 3), "conv1.b": (16,), "conv2.w": (32, 16, 3, 3), "conv2.b": (32,),
 "fc1.W": (64, 128), "fc1.b": (64,), "fc2.W": (5, 64), "fc2.b": (5,)}; x_train: (N, 1, 8, 8)
