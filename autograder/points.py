@@ -38,3 +38,11 @@ POINTS = {
         "fc_to_conv": 3, "fine_tune": 5,
     },
 }
+
+# The course's assignments, in order: the one list every other part of the course reads.
+ASSIGNMENTS = tuple(POINTS)
+
+
+def topic(assignment):
+    """The topic of an assignment, which names its modules: "ch03_padding_stride" -> "padding_stride"."""
+    return assignment.split("_", 1)[1]

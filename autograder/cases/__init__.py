@@ -19,12 +19,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..points import POINTS
+from ..points import POINTS, topic
 
-TOPICS = {"ch01_motivation": "motivation", "ch02_convolution": "convolution",
-          "ch03_padding_stride": "padding_stride", "ch04_pooling": "pooling",
-          "ch05_normalization": "normalization", "ch06_backprop": "backprop",
-          "ch07_im2col": "im2col", "ch08_fine_tuning": "fine_tuning"}
 
 _REGISTERED = {}
 
@@ -127,7 +123,7 @@ def function_rng(seed, function):
 
 def build_cases(assignment, seed, functions=None):
     """Every case of assignment (or of the given functions), in contract order, with points set."""
-    module = importlib.import_module(f".{TOPICS[assignment]}", __name__)
+    module = importlib.import_module(f".{topic(assignment)}", __name__)
     cases = []
     for function, points in POINTS[assignment].items():
         if functions is not None and function not in functions:

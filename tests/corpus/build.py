@@ -11,9 +11,10 @@ import json
 import re
 from pathlib import Path
 
+from autograder import points
+
 CORPUS = Path(__file__).resolve().parent
-ASSIGNMENTS = ("ch01_motivation", "ch02_convolution", "ch03_padding_stride", "ch04_pooling",
-               "ch05_normalization", "ch06_backprop", "ch07_im2col", "ch08_fine_tuning")
+ASSIGNMENTS = points.ASSIGNMENTS
 CELL_MARKER = re.compile(r"^# %% grade_id=(\w+)\s*$", re.MULTILINE)
 SCHEMA_VERSION = 3
 STUB_BODY = "    # YOUR CODE HERE\n    raise NotImplementedError()\n"
