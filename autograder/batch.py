@@ -15,7 +15,7 @@ import time
 from . import pool
 from .cases import build_cases
 from .grading import CaseRunner
-from .notebook import identify, read_submission
+from .notebook import Found, identify, read_submission
 from .points import POINTS
 from .results import SubmissionResult, TestResult
 from .sandbox import Limits, Sandbox
@@ -171,13 +171,5 @@ def grade_notebook(path, *, assignment=None, student=None, seed=None, key=None, 
     hidden: more directories the student's code must not see (e.g. an nbgrader course).
     """
     found_student, found_assignment = identify(path)
-    item = _Single(path, student or found_student, assignment or found_assignment)
+    item = Found(path, student or found_student, assignment or found_assignment)
     return next(grade_paths([item], seed=seed, key=key, limits=limits, isolation=isolation, hidden=hidden))
-
-
-class _Single:
-    """A notebook.Found-like record for one path given directly."""
-    status, problem = "ok", ""
-
-    def __init__(self, path, student, assignment):
-        self.path, self.student, self.assignment = path, student, assignment

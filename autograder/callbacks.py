@@ -79,8 +79,7 @@ class Callbacks:
         if self.helper is None:
             self.helper = _Helper(self.reference, self.limits)
         protocol.write_frame(self.helper.requests, message, arrays, deadline)
-        reply, out = protocol.read_frame(self.helper.replies, deadline, max_bytes=self.limits.callback_bytes)
-        return reply, out
+        return protocol.read_frame(self.helper.replies, deadline, max_bytes=self.limits.callback_bytes)
 
     def close(self):
         if self.helper is not None:

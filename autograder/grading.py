@@ -31,6 +31,12 @@ def _reference(function):
     return getattr(solutions, function)
 
 
+def _expected(case, args):
+    """The reference's result for case's function on args (copies: the reference may not write into them)."""
+    reference = case.reference or getattr(solutions, case.function)
+    return reference(*[rebuild(a) for a in copy.deepcopy(args)], **copy.deepcopy(case.kwargs))
+
+
 def rebuild(value):
     """Turn Probe stand-ins back into functions, for calling code in this process."""
     return probes.build(value.name, value.args) if isinstance(value, Probe) else value
@@ -171,8 +177,7 @@ class CaseRunner:
         self.callbacks.allowed = allowed_callbacks(self.functions, case.function, self.caller)
         if case.kind == "invalid":
             return self._invalid(case)
-        reference = case.reference or getattr(solutions, case.function)
-        expected = reference(*[rebuild(a) for a in copy.deepcopy(case.args)], **copy.deepcopy(case.kwargs))
+        expected = _expected(case, case.args)
         # Earlier graded functions the submission defines answer with reference results (no
         # double jeopardy); the function under test and later ones never do (autograder/callbacks.py).
         outcome = self.caller.call(case.function, case.args, case.kwargs,
@@ -219,8 +224,7 @@ class CaseRunner:
             failure = call_failure(case.function, outcome, self.caller, self.limits)
             if failure:
                 return [f"[too_slow] speed not credited: on timing input {index}, {failure}"]
-            expected = case.reference(*copy.deepcopy(args), **case.kwargs)
-            if diagnose(case, args, outcome.value, expected):
+            if diagnose(case, args, outcome.value, _expected(case, args)):
                 return [f"[too_slow] speed not credited: the result on timing input {index} is wrong"]
             student = min(student, outcome.seconds)
             with threadpool_limits(1):  # as the worker: one BLAS thread

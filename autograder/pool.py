@@ -15,7 +15,8 @@ import os
 import signal
 import threading
 import time
-from dataclasses import dataclass, field
+from collections import deque
+from dataclasses import dataclass
 from multiprocessing.connection import wait
 
 
@@ -43,7 +44,6 @@ class _Running:
     process: object
     conn: object
     deadline: float
-    chunks: list = field(default_factory=list)
 
 
 def context(preload=()):
@@ -97,14 +97,31 @@ def _death(process):
     return f"the grading process ended with status {code} without a result"
 
 
+def _finished(running, ready):
+    """What became of a running task, or None while it still runs within its budget."""
+    if running.conn in ready or running.process.sentinel in ready:
+        data = _collect(running)
+        if data is not None and data.startswith(FAILED):
+            return Finished(running.task, status="died", detail=f"the grader failed: {data[len(FAILED):].decode()}")
+        if data is not None:
+            return Finished(running.task, data)
+        if not running.process.is_alive():
+            running.process.join()
+            return Finished(running.task, status="died", detail=_death(running.process))
+    if time.monotonic() >= running.deadline:
+        return Finished(running.task, status="timeout",
+                        detail=f"grading did not finish within its {running.task.seconds:g} s budget")
+    return None
+
+
 def supervise(tasks, *, workers=1, ctx=None):
     """Run tasks, `workers` at a time; yield a Finished for each, in completion order."""
     ctx = ctx or context()
-    pending, running = list(tasks), []
+    pending, running = deque(tasks), []
     try:
         while pending or running:
             while pending and len(running) < workers:
-                task = pending.pop(0)
+                task = pending.popleft()
                 receive, send = ctx.Pipe(duplex=False)
                 process = ctx.Process(target=_child, args=(send, task.target, task.kwargs), daemon=True)
                 process.start()
@@ -113,19 +130,7 @@ def supervise(tasks, *, workers=1, ctx=None):
             left = max(0.0, min(r.deadline for r in running) - time.monotonic())
             ready = set(wait([r.conn for r in running] + [r.process.sentinel for r in running], timeout=left))
             for r in list(running):
-                done = None
-                if r.conn in ready or r.process.sentinel in ready:
-                    data = _collect(r)
-                    if data is not None and data.startswith(FAILED):
-                        done = Finished(r.task, status="died", detail=f"the grader failed: {data[len(FAILED):].decode()}")
-                    elif data is not None:
-                        done = Finished(r.task, data)
-                    elif not r.process.is_alive():
-                        r.process.join()
-                        done = Finished(r.task, status="died", detail=_death(r.process))
-                if done is None and time.monotonic() >= r.deadline:
-                    done = Finished(r.task, status="timeout",
-                                    detail=f"grading did not finish within its {r.task.seconds:g} s budget")
+                done = _finished(r, ready)
                 if done is not None:
                     running.remove(r)
                     _kill(r)

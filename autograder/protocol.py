@@ -41,10 +41,6 @@ class Timeout(ProtocolError):
     """No complete frame arrived before the deadline."""
 
 
-class TooLarge(ProtocolError):
-    """A frame announced more array data than the reader accepts."""
-
-
 class Probe:
     """A named test function and its array parameters, e.g. Probe("cube", [])."""
 
@@ -202,7 +198,7 @@ def read_frame(fd, deadline=None, max_bytes=MAX_ARRAY_BYTES):
     if not isinstance(message, dict) or any(s < 0 for s in sizes):
         raise ProtocolError("frame header announces invalid content")
     if sum(sizes) > max_bytes:
-        raise TooLarge(f"the frame carries {sum(sizes) / 2**20:.0f} MiB of arrays, more than the "
+        raise ProtocolError(f"the frame carries {sum(sizes) / 2**20:.0f} MiB of arrays, more than the "
                        f"{max_bytes / 2**20:.0f} MiB allowed")
     return message, [_load_array(_read_exact(fd, s, deadline)) for s in sizes]
 

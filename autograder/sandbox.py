@@ -126,7 +126,7 @@ def python_paths(isolation):
     """sys.path of the worker: the stdlib, numpy, the worker's own modules."""
     if isolation == "bwrap":
         return stdlib_paths() + [SITE, WORKER_DIR]
-    return stdlib_paths() + [str(Path(np.__file__).resolve().parent.parent)]
+    return stdlib_paths() + [str(numpy_dirs()[0].parent)]
 
 
 def _interpreter_dirs():
