@@ -70,6 +70,12 @@ def test_an_answer_larger_than_allowed_is_refused():
     assert outcome.error["type"] == "MemoryError" and "1 MiB" in outcome.error["message"], outcome
 
 
+def test_arguments_larger_than_allowed_are_refused_before_any_computation():
+    cells = [("f", "def f(x):\n    pass\n"), ("g", "def g():\n    return f(np.ones(300_000))\n")]  # 2.4 MB
+    outcome, _ = _call(cells, "g", (), {"f"}, callback_bytes=1 << 20)
+    assert outcome.error["type"] == "MemoryError" and "arguments of f" in outcome.error["message"], outcome
+
+
 def test_a_worker_that_never_reads_its_answer_cannot_block_the_grader():
     """The jam: ask for a large answer, then never read it. The grader's write has a deadline."""
     source = ("def g():\n    import time\n    f.name = 'big'\n"

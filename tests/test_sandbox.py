@@ -322,3 +322,11 @@ def test_every_writable_folder_is_a_small_tmpfs(folder, most):
     with Sandbox([("f", FILL)], limits=Limits(call_seconds=10, scratch_bytes=32 << 20)) as sandbox:
         written = sandbox.call("f", (folder,))
     assert written.ok and written.value <= most, written
+
+
+def test_etc_holds_only_what_the_loader_needs():
+    """The host's /etc (passwords, keys, configuration) is not bound: only the loader's cache
+    and the time zone are."""
+    with Sandbox([("f", LISTDIR)]) as sandbox:
+        seen = sandbox.call("f", ("/etc",))
+    assert seen.ok and set(seen.value) <= {"ld.so.cache", "localtime"}, seen.value
