@@ -110,6 +110,17 @@ def _error(exc):
     return {"type": type(exc).__name__, "message": message[:500], "where": where}
 
 
+def _described(exc):
+    """_error(exc), or, when describing it runs out of memory itself, only its type: the failed
+    call's frames, still held by the traceback, keep everything it allocated (a loop that filled
+    a list up to the memory limit), so the traceback is dropped first and the worker lives on."""
+    try:
+        return _error(exc)
+    except MemoryError:
+        exc.__traceback__ = None
+        return {"type": type(exc).__name__, "message": "", "where": None}
+
+
 class _GraderComputed:
     """Stands in for a graded function of an earlier cell while another function is graded.
 
@@ -213,7 +224,7 @@ def main():
         try:
             reply, out = handlers[request["op"]](request, arrays)
         except BaseException as exc:  # SystemExit and KeyboardInterrupt from student code too
-            reply, out = {"ok": False, "error": _error(exc)}, []
+            reply, out = {"ok": False, "error": _described(exc)}, []
         sys.stdout.flush()
         try:
             protocol.write_frame(fd_out, reply, out)

@@ -120,6 +120,16 @@ def test_memory_bomb_fails_with_memory_error():
     assert outcome.error["type"] == "MemoryError"
 
 
+def test_a_list_grown_to_the_memory_limit_is_a_memory_error_and_the_worker_lives_on():
+    """The failed call's frames hold the full list while the worker describes the error: it
+    must not die of a second MemoryError (it did: "exited with status 1")."""
+    source = "def f(n):\n    a = []\n    while n:\n        a.append(len(a))\n    return 3\n"
+    with Sandbox([("f", source)], limits=Limits(call_seconds=30, memory_bytes=512 << 20)) as sandbox:
+        outcome = sandbox.call("f", (1,))
+        assert outcome.error and outcome.error["type"] == "MemoryError", outcome
+        assert sandbox.call("f", (0,)).value == 3 and sandbox.starts == 1
+
+
 def test_os_exit_ends_only_that_call():
     with Sandbox([("f", "def f(k):\n    if k:\n        import os; os._exit(3)\n    return 7\n")]) as sandbox:
         died = sandbox.call("f", (1,))
