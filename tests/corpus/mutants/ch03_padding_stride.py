@@ -31,12 +31,12 @@ def conv_output_size(n, k, stride=1, pad=0, dilation=1):
 def receptive_field(layers):
     """Receptive field width after each (kernel, stride) layer, from the input upward."""
     fields = []
-    r, jump, i = 1, 1, 0
-    while i < len(layers):
-        k, s = layers[i]
+    r, jump = 1, 1
+    while len(fields) < len(layers):
+        k, s = layers[len(fields)]
         r = r + (k - 1) * jump
         jump *= s
-        fields.append(int(r))
+    fields.append(int(r))  # meant inside the loop: the loop never ends (and holds no growing list)
     return fields
 '''),
 }
