@@ -235,7 +235,9 @@ def build(assignment, points=None):
     return {"cells": cells,
             "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
                                         "name": "python3"},
-                         "language_info": {"name": "python"}},
+                         "language_info": {"name": "python"},
+                         # which assignment this notebook is, whatever its file is called
+                         "cnns_course": {"assignment": assignment}},
             "nbformat": 4, "nbformat_minor": 5}
 
 
