@@ -12,72 +12,6 @@ import numpy as np
 from .cases import Signature
 from .compare import compare, rtol_for, values_close
 
-EXPLAIN = {
-    "flipped_kernel": "matches the reference computed with the kernel flipped: a layer's convolution is a "
-                      "cross-correlation, do not flip w",
-    "missing_bias": "matches the reference without the bias: add b[f] to every output of filter f",
-    "stride_ignored": "matches the reference computed at stride 1: move the window by `stride`",
-    "pad_ignored": "matches the reference without padding: zero-pad H and W by `pad` on each side first",
-    "not_flipped": "matches a cross-correlation: a true convolution flips the kernel on both axes, k[::-1, ::-1]",
-    "weight_transposed": "matches the reference with w transposed: w is (F, C) and out[:, f] = sum_c w[f, c] * x[:, c]",
-    "dilate_d_zeros": "matches inserting d zeros between elements: dilation d inserts d - 1 zeros",
-    "output_size_ceil": "matches rounding up: the size is floor((n + 2*pad - dilation*(k-1) - 1) / stride) + 1",
-    "output_size_no_plus_one": "matches floor(...) without the + 1: count the window's first position too",
-    "extra_before": "matches putting the odd extra zero before: for an even kernel the extra zero goes after",
-    "same_extra_before": "'same' matches putting the odd extra zero before: pad as same_padding(len(k)), "
-                         "the extra zero after",
-    "full_pads_k": "'full' matches padding len(k) zeros on each side: full pads len(k) - 1",
-    "ignores_stride": "matches adding k - 1 per layer: each layer adds (k - 1) times the product of the strides "
-                      "of the layers below it",
-    "multiplies_kernels": "matches multiplying kernel sizes: receptive fields grow by adding (k - 1) * jump",
-    "pads_all_axes": "matches padding every axis: pad only H and W (axes 2 and 3), never N and C",
-    "tie_all": "matches sending the gradient to every tied maximum: only the first maximum (row-major) gets it",
-    "tie_last": "matches sending the gradient to the last tied maximum: use the first one in row-major order",
-    "overlap_overwrite": "matches overwriting where windows overlap: gradients of overlapping windows add up (+=)",
-    "avg_no_divide": "matches forgetting the division: each cell of a window gets dout / pool**2",
-    "wrong_axes": "matches statistics (or a reduction) over the wrong axes: check the axes you reduce over",
-    "wrong_corner": "matches putting each value in the wrong cell of its block: bed of nails uses the top-left cell",
-    "unpool_top_left": "matches putting each value in its window's top-left cell: put it where the window's "
-                       "maximum was in x",
-    "unbiased_var": "matches the unbiased variance (ddof=1): normalising uses the biased variance (divide by n)",
-    "eps_outside_sqrt": "matches (x - mean) / (sqrt(var) + eps): eps goes inside the root, sqrt(var + eps)",
-    "per_pixel_stats": "matches statistics over N only (one per pixel): spatial batch norm averages over N, H "
-                       "and W for each channel",
-    "group_interleaved": "matches groups made of channels c % G: a group is a contiguous block of C // G channels",
-    "momentum_flipped": "matches the Keras convention: PyTorch's rule is new = (1 - momentum) * running + "
-                        "momentum * batch",
-    "biased_running_var": "matches the biased batch variance: the running variance uses var * n / (n - 1)",
-    "uses_batch_stats": "matches normalising with the batch's own statistics: inference uses running_mean and "
-                        "running_var",
-    "dx_ignores_stats": "matches dx = dout * gamma / std: the mean and variance depend on x as well; add their "
-                        "gradient terms",
-    "dgamma_is_dbeta": "matches dbeta: dgamma is the sum of dout * xhat, not of dout",
-    "dbeta_mean": "matches a mean: dbeta is the sum of dout over the batch (and pixels)",
-    "forward_difference": "matches one-sided differences (L(x+h) - L(x)) / h: use centred differences "
-                          "(L(x+h) - L(x-h)) / (2h)",
-    "x_not_restored": "x is not bit-identical after the call: put back the exact old value of every element "
-                      "you perturb",
-    "ignores_dout": "matches the gradient of sum(f(x)): the loss is sum(f(x) * dout)",
-    "dw_last_sample": "is the reference dw of the last sample only: accumulate over the batch (+=)",
-    "dw_mean_batch": "matches dw divided by N: sum over the batch, do not average",
-    "db_mean": "matches a mean: db sums dout over the batch and every output position",
-    "dx_overwrite": "matches overwriting dx where windows overlap: their contributions add up (+=)",
-    "backward_ignores_stride": "matches windows moved by 1 instead of stride: output (i, j) reads rows "
-                               "i*stride to i*stride + HH - 1",
-    "dx_not_cropped": "dx still includes the padding: crop pad rows and columns from each side",
-    "transpose_kernel_flipped": "matches the kernel flipped: a transposed conv stamps w as it is",
-    "transpose_no_crop": "matches the output before cropping: crop pad rows and columns from each side",
-    "row_order": "rows are ordered (i, j, c): the row index is (c, i, j) in C order",
-    "col_order": "columns are ordered (oh, ow, n): the column index is (n, oh, ow) in C order",
-    "col2im_assign": "matches overwriting where windows overlap: col2im adds overlapping values up",
-    "matrix_transposed": "matches M.T: M has one row per output value (F*Hout*Wout) and one column per input "
-                         "value (C*H*W)",
-    "shared_bias": "matches one bias per output channel: without weight sharing every output unit has its own bias",
-    "bias_ignored": "matches the count without biases: add the biases when bias=True",
-    "hwc_order": "matches reading W as (K, H, W, C): inputs were flattened from (C, H, W) in C order, so reshape "
-                 "to (K, C, H, W)",
-}
-
 
 def _component(value, index):
     if index is None:
@@ -166,7 +100,7 @@ def explain(case, args, got, expected, problem):
     if problem.kind in ("shape", "values", "nonfinite"):
         mistake = _matching_mistake(case, args, got_part, component)
         if mistake:
-            return f"{prefix}[{mistake}] {EXPLAIN[mistake]}"
+            return f"{prefix}[{mistake}] {case.explain[mistake]}"
     if problem.kind == "shape":
         return prefix + "[%s] %s" % _shape_message(case, got_part, expected_part)
     if problem.kind == "dtype":

@@ -15,7 +15,7 @@ import solutions
 
 from . import baselines, probes
 from .callbacks import Callbacks, allowed_callbacks
-from .cases.im2col import SPEED_RATIO
+from tasks.ch07_im2col import SPEED_RATIO
 from .compare import changed
 from .diagnose import diagnose
 from .protocol import Probe

@@ -62,6 +62,8 @@ import numpy as np
 from solutions.fine_tuning import load_params, target_split
 from solutions.training import accuracy, small_cnn
 
+from .protocol import Opaque
+
 WEIGHTS = Path(__file__).resolve().parents[1] / "exercises" / "ch08_fine_tuning" / "pretrained.npz"
 THRESHOLD = 0.90
 TIME_LIMIT_SECONDS = 120
@@ -124,3 +126,68 @@ def grade(params):
     return 0.0, (f"0/{MAX_POINTS:g} points: {message}, below the threshold {THRESHOLD:.2f}. "
                  f"Output k must score digit 5 + k: train the head (or replace it) on x_train, "
                  f"and unfreeze more layers if a new head alone is not enough")
+
+
+def _catalogue_id(params):
+    """The catalogue id of what validate finds wrong with params (same checks, same order)."""
+    if params is None:
+        return "returns_none"
+    if not isinstance(params, dict):
+        return "wrong_type"
+    if set(params) != set(PARAM_SHAPES):
+        return "wrong_keys"
+    for name, shape in PARAM_SHAPES.items():
+        value = params[name]
+        if not isinstance(value, np.ndarray) or value.dtype.kind not in "iuf":
+            return "wrong_type"
+        if value.shape != shape:
+            return "wrong_shape"
+        if not np.all(np.isfinite(value)):
+            return "nan_or_inf"
+    return None
+
+
+def _unreadable(params):
+    """A message for what the protocol could not carry back (an Opaque stand-in), else None."""
+    zero = f"[wrong_type] 0/{MAX_POINTS:g} points:"
+    if isinstance(params, Opaque):
+        return (f"{zero} fine_tune returned {params!r}, which the grader cannot use: return a dict of numpy "
+                f"arrays named like the params it was given ({', '.join(PARAM_SHAPES)})")
+    if isinstance(params, dict):
+        for name, value in params.items():
+            if isinstance(value, Opaque):
+                return f"{zero} {name} is not a numpy array of numbers (got {value!r})"
+    return None
+
+
+def _untouched(params, pretrained):
+    return all(np.array_equal(params[name], value) for name, value in pretrained.items())
+
+
+def check_fine_tune(case, caller):
+    """(passed, message): fine_tune's returned network reaches the held-out threshold."""
+    inputs = task_inputs()
+    pretrained = {name: value.copy() for name, value in inputs[0].items()}
+    called = caller.call("fine_tune", inputs, seconds=case.seconds)
+    from .grading import call_failure  # here: grading imports the task records, which import this module
+
+    failure = call_failure("fine_tune", called, caller, getattr(caller, "limits", None))
+    if failure:
+        return False, failure
+    params = called.value
+    unreadable = _unreadable(params)
+    if unreadable:
+        return False, unreadable
+    if params is None:
+        return False, (f"[returns_none] 0/{MAX_POINTS:g} points: fine_tune returned None: did it end "
+                       "without `return`?")
+    points, message = grade(params)
+    if points == MAX_POINTS:
+        return True, message
+    mistake = _catalogue_id(params)
+    if mistake:
+        return False, f"[{mistake}] {message}"
+    if _untouched(params, pretrained):
+        message += (". The returned parameters are exactly the pretrained ones: did fine_tune return the dict "
+                    "it was given instead of the one it trained?")
+    return False, f"[below_threshold] {message}"

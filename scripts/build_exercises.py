@@ -1,4 +1,4 @@
-"""Build the nbgrader source notebooks exercises/<id>/<id>.ipynb from scripts/exercise_specs/.
+"""Build the nbgrader source notebooks exercises/<id>/<id>.ipynb from the Task records in tasks/.
 
     python scripts/build_exercises.py            # write all eight notebooks
     python scripts/build_exercises.py --check    # exit 1 if a committed notebook is stale
@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from exercise_specs import ASSIGNMENTS, Code, Graded, Helper, Markdown, load  # noqa: E402
+from tasks import ASSIGNMENTS, Code, Helper, Markdown, Task, load  # noqa: E402
 
 SCHEMA_VERSION = 3
 
@@ -221,7 +221,7 @@ def build(assignment, points=None):
             cells.append(code_cell(f"demo-{counter:02d}", cell.source))
         elif isinstance(cell, Helper):
             cells.append(code_cell(cell.grade_id, cell.source, _meta(cell.grade_id, solution=True)))
-        elif isinstance(cell, Graded):
+        elif isinstance(cell, Task):
             cells.append(markdown_cell(f"task-{cell.name}", f"## `{cell.signature}`\n\n{cell.task.strip()}"))
             cells.append(code_cell(cell.name, solution_source(cell), _meta(cell.name, solution=True)))
             test_id = f"test_{cell.name}"

@@ -1,10 +1,10 @@
 """Generate exercises/<id>/fixtures.npz (the reference solution's results on the visible cases)
 and the data files a notebook ships (Exercise.data, e.g. chapter 8's digits).
 
-    python scripts/make_fixtures.py            # write all eight fixture files
+    python scripts/make_fixtures.py            # rewrite the fixture files that are stale
     python scripts/make_fixtures.py --check    # exit 1 if a committed fixture file is stale
 
-The cases are the `cases` of each Graded function in scripts/exercise_specs/. Every case's
+The cases are the `examples` of each Task record in tasks/. Every case's
 inputs come from a generator seeded by (assignment, function, case index), so the files are
 reproducible. Layout of a file: "__cases__" is a JSON list of {function, description, names,
 args, output}; args/output are trees of {"array": key} (an array stored under that key),
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import solutions  # noqa: E402
-from exercise_specs import ASSIGNMENTS, load  # noqa: E402
+from tasks import ASSIGNMENTS, load  # noqa: E402
 
 
 def _encode(value, key, arrays):
@@ -50,7 +50,7 @@ def fixtures(assignment):
     """{key: array} of one assignment's fixture file, "__cases__" included."""
     arrays, cases = {}, []
     for graded in load(assignment).graded:
-        for index, case in enumerate(graded.cases):
+        for index, case in enumerate(graded.examples):
             reference = getattr(solutions, graded.name)
             rng = np.random.default_rng(zlib.crc32(f"{assignment}/{graded.name}/{index}".encode()))
             args = tuple(case.args(rng))
@@ -96,6 +96,12 @@ def differs(path, build):
     return None
 
 
+def write(path, build):
+    """Write the .npz file at path from build() -> {key: array}."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, **build())
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report stale files (exit 1)")
@@ -104,14 +110,14 @@ def main(argv=None):
     stale = []
     for assignment in args.assignments:
         for path, build in files(assignment).items():
-            if args.check:
-                reason = differs(path, build)
-                if reason:
-                    stale.append(f"{path.relative_to(ROOT)}: {reason}")
+            reason = differs(path, build)
+            if reason is None:
                 continue
-            path.parent.mkdir(parents=True, exist_ok=True)
-            np.savez_compressed(path, **build())
-            print(f"wrote {path.relative_to(ROOT)} ({path.stat().st_size} bytes)")
+            if args.check:
+                stale.append(f"{path.relative_to(ROOT)}: {reason}")
+                continue
+            write(path, build)
+            print(f"wrote {path.relative_to(ROOT)} ({path.stat().st_size} bytes): {reason}")
     if stale:
         print("stale (run python scripts/make_fixtures.py):", *stale, sep="\n  ")
         return 1

@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import build_exercises  # noqa: E402
 import make_fixtures  # noqa: E402
-from exercise_specs import ASSIGNMENTS, Helper, load  # noqa: E402
+from tasks import ASSIGNMENTS, Helper, load  # noqa: E402
 
 from autograder.points import POINTS  # noqa: E402
 from corpus.mutants import mutants  # noqa: E402

@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.nbgrader]
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-ASSIGNMENTS = tuple(POINTS)
+from tasks import ASSIGNMENTS
 HIDDEN_TEXT = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "autograder.incell.check(", "_points =",
                "The grader's full checks for")
 BROKEN = ("ch04_pooling", "max_pool_backward")

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RELEASES = ROOT / "book" / "releases"
 HTML_DIR = ROOT / "_build" / "html"
 BIN = Path(sys.executable).parent
-ASSIGNMENTS = tuple(POINTS)
+from tasks import ASSIGNMENTS
 SCRIPT = ROOT / "scripts" / "make_releases.py"
 # What a notebook may import besides the standard library; the chapters promise exactly this.
 STUDENT_PACKAGES = {"numpy", "scipy", "matplotlib"}

@@ -69,7 +69,7 @@ def test_student_cannot_list_the_course_tree():
 
 
 READ = "def f(path):\n    try:\n        with open(path) as fh:\n            return fh.read()\n    except OSError:\n        return ''\n"
-COURSE_FILES = ("solutions/__init__.py", "solutions/convolution.py", "autograder/cases/convolution.py",
+COURSE_FILES = ("solutions/__init__.py", "solutions/convolution.py", "tasks/ch02_convolution.py",
                 "exercises/ch02_convolution/ch02_convolution.ipynb")
 
 

@@ -11,10 +11,9 @@ import json
 import re
 from pathlib import Path
 
-from autograder import points
+from tasks import ASSIGNMENTS
 
 CORPUS = Path(__file__).resolve().parent
-ASSIGNMENTS = points.ASSIGNMENTS
 CELL_MARKER = re.compile(r"^# %% grade_id=(\w+)\s*$", re.MULTILINE)
 SCHEMA_VERSION = 3
 STUB_BODY = "    # YOUR CODE HERE\n    raise NotImplementedError()\n"

@@ -1,17 +1,15 @@
-"""The test cases of every graded function, one module per chapter topic.
+"""The grader's test cases, built from the Task records in tasks/<assignment>.py.
 
-Each topic module has BUILDERS: {function: builder(rng) -> [Case]}. A case holds the
-arguments of one call, and the known mistakes of that function as transforms of the
-reference ("the reference with w flipped"), which the diagnosis compares a wrong answer
-with. Inputs are drawn from a generator seeded per (submission seed, function), so adding a
-function never changes another function's inputs.
+A task's `hidden` builder returns its grid of cases. A case holds the arguments of one call,
+and the known mistakes of that function as transforms of the reference ("the reference with
+w flipped"), which the diagnosis compares a wrong answer with. Inputs are drawn from a
+generator seeded per (submission seed, function), so adding a function never changes another
+function's inputs.
 
-Outcome-graded tasks (e.g. chapter 8's fine-tuning) plug in with `register(...)`: their
-builder returns cases with `check` set, a callable (case, caller) -> (passed, message) that
-calls the student's function itself (with `seconds` as that call's time limit) and judges
-what it returns; the topic module registers them when it is imported.
+Outcome-graded tasks (e.g. chapter 8's fine-tuning) build cases with `check` set, a callable
+(case, caller) -> (passed, message) that calls the student's function itself (with `seconds`
+as that call's time limit) and judges what it returns.
 """
-import importlib
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -19,10 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..points import POINTS, topic
-
-
-_REGISTERED = {}
+import tasks
 
 
 @dataclass
@@ -35,6 +30,7 @@ class Case:
     kind: "value" (compare with the reference), "speed" (also time against the baseline) or
     "invalid" (the call must raise ValueError).
     mutation_id: the catalogue id for a function that modifies its inputs.
+    explain: {catalogue id: explanation} of the function's mistakes (its Task's `mistakes`).
     pad: the case's padding, to recognise results that still include it.
     check: for outcome-graded cases, (case, caller) -> (passed, message) replaces comparison.
     seconds: the wall-time limit of this case's call (None: the grader's per-call limit).
@@ -61,6 +57,7 @@ class Case:
     label: str | None = None
     timing: list = field(default_factory=list)
     invalid: str | None = None
+    explain: dict = field(default_factory=dict)
 
     @property
     def test_id(self):
@@ -92,7 +89,7 @@ class Signature:
 def only_where_windows_overlap(expected, coverage):
     """Signature of "overlapping windows overwrite instead of add": got differs from expected
     somewhere, and only at cells covered by more than one window (coverage: windows per cell)."""
-    from ..compare import rtol_for, values_close
+    from .compare import rtol_for, values_close
 
     def test(got):
         if not isinstance(got, np.ndarray) or got.shape != expected.shape:
@@ -112,30 +109,23 @@ def window_coverage(H, W, HH, WW, stride, pad=0):
     return count[pad:pad + H, pad:pad + W]
 
 
-def register(assignment, function, builder):
-    """Add (or replace) the case builder of `function` in `assignment` (an outcome-graded task)."""
-    _REGISTERED[(assignment, function)] = builder
-
-
 def function_rng(seed, function):
     return np.random.default_rng([int(seed) & 0xFFFFFFFF, zlib.crc32(function.encode())])
 
 
 def build_cases(assignment, seed, functions=None):
     """Every case of assignment (or of the given functions), in contract order, with points set."""
-    module = importlib.import_module(f".{topic(assignment)}", __name__)
     cases = []
-    for function, points in POINTS[assignment].items():
-        if functions is not None and function not in functions:
+    for task in tasks.load(assignment).graded:
+        if functions is not None and task.name not in functions:
             continue
-        builder = _REGISTERED.get((assignment, function)) or module.BUILDERS[function]
-        rng = function_rng(seed, function)
-        grid = builder(rng)
-        invalid = invalid_cases(function, getattr(module, "INVALID", {}).get(function, lambda r: [])(rng))
+        rng = function_rng(seed, task.name)
+        grid = task.hidden(rng)
+        invalid = invalid_cases(task.name, task.invalid(rng) if task.invalid else [])
         # the argument checks together weigh as much as one case of the grid
-        share = points / (len(grid) + (1 if invalid else 0))
+        share = task.points / (len(grid) + (1 if invalid else 0))
         for case in grid:
-            case.points = share
+            case.points, case.explain = share, task.mistakes
         for case in invalid:
             case.points = share / len(invalid)
         cases.extend(grid + invalid)

@@ -1,7 +1,43 @@
-"""Exercise spec: chapter 8, fine-tuning."""
+"""Chapter 8, fine-tuning: fc_to_conv, and the outcome-graded fine_tune.
+
+fine_tune is not compared with a reference: its one case calls the student's
+fine_tune(*outcome.task_inputs()) in the sandbox with outcome.TIME_LIMIT_SECONDS for that call,
+then scores the returned parameters with outcome.check_fine_tune: all of its points if the
+held-out accuracy reaches outcome.THRESHOLD, none otherwise (autograder/outcome.py states the
+task). Everything the course knows about each graded function is its Task record below.
+"""
+import numpy as np
+
+from autograder import outcome
+from autograder.cases import Case, normal
 from autograder.outcome import THRESHOLD, TIME_LIMIT_SECONDS
 
-from . import Case, Code, Exercise, Graded, Helper, Markdown, randn
+from . import Code, Example, Exercise, Helper, Markdown, Task, randn
+
+
+def _hwc(W, b, in_shape):
+    C, H, Wd = in_shape
+    return W.reshape(W.shape[0], H, Wd, C).transpose(0, 3, 1, 2), b
+
+
+def _hwc_unpermuted(W, b, in_shape):
+    C, H, Wd = in_shape
+    return W.reshape(W.shape[0], H, Wd, C), b
+
+
+def _fc_to_conv(rng):
+    grid = [(4, (3, 2, 5), np.float64), (2, (1, 4, 4), np.float32), (5, (2, 3, 3), np.float64)]
+    return [Case("fc_to_conv", f"K{K}_in{'x'.join(map(str, s))}_{np.dtype(dt)}",
+                 (normal(rng, (K, int(np.prod(s))), dt), normal(rng, (K,), dt), s), outputs=("w", "b"),
+                 mistakes=[("hwc_order", _hwc), ("hwc_order", _hwc_unpermuted)])
+            for K, s, dt in grid]
+
+
+def _fine_tune(rng):
+    # the inputs are fixed (the task's training split), so rng is not used; they are loaded by
+    # the check, not here: building the cases must stay cheap for every other use of the grid
+    return [Case("fine_tune", "heldout_accuracy", (), check=outcome.check_fine_tune, seconds=outcome.TIME_LIMIT_SECONDS,
+                 label="fine_tune(params (8 pretrained arrays), x_train (646, 1, 8, 8), y_train (646,))")]
 
 
 def digits():
@@ -146,8 +182,9 @@ few labels. First, a piece of the machinery: a dense layer is a convolution whos
 its whole input, which lets a classifier trained on small crops slide over a larger image.
 """,
     cells=(
-        Graded(
+        Task(
             name="fc_to_conv",
+            points=3,
             task="""
 A dense layer computes `W @ x.ravel() + b` for an input `x` of shape `in_shape = (C, H, W)`,
 flattened in C order, with `W` of shape `(K, C*H*W)`. Return the conv layer `(w, b)` that
@@ -155,11 +192,16 @@ computes the same thing: `K` filters of shape `(C, H, W)` such that
 `sum(w[k] * x) + b[k] == (W @ x.ravel() + b)[k]`. Keep the float dtype of `W` and `b`. A `W`
 whose second dimension is not `C*H*W` is a `ValueError`.
 """,
-            cases=(
-                Case("K 4, in_shape (3, 2, 5)", lambda r: (randn(r, 4, 30), randn(r, 4), (3, 2, 5))),
-                Case("float32, K 2, in_shape (1, 4, 4)",
+            examples=(
+                Example("K 4, in_shape (3, 2, 5)", lambda r: (randn(r, 4, 30), randn(r, 4), (3, 2, 5))),
+                Example("float32, K 2, in_shape (1, 4, 4)",
                      lambda r: (randn(r, 2, 16, dtype="float32"), randn(r, 2, dtype="float32"), (1, 4, 4))),
             ),
+            hidden=_fc_to_conv,
+            invalid=lambda rng: [("W's second dimension is not C*H*W", (normal(rng, (4, 29)), normal(rng, (4,)), (3, 2, 5)), {})],
+            mistakes={
+                'hwc_order': 'matches reading W as (K, H, W, C): inputs were flattened from (C, H, W) in C order, so reshape to (K, C, H, W)',
+            },
         ),
         Code("""
 # A dense "template" classifier for the digits 5-9 of digits.npz (one row per digit: its mean
@@ -206,8 +248,9 @@ your convolution (chapter 7) and max pooling (chapter 4). It is a solution cell:
 runs it before `fine_tune`.
 """),
         Helper("network", NETWORK),
-        Graded(
+        Task(
             name="fine_tune",
+            points=5,
             own_signature="fine_tune(params, x_train, y_train)",
             own_doc="""Adapt the pretrained network to the digits 5-9.
 
@@ -232,6 +275,7 @@ net = replace_head(small_cnn(n_classes=5).load(params), 5, seed=0)
 train(net, x_train, y_train, steps=300, lr=0.05, seed=0, progress=False)
 return {name: value.copy() for name, value in net.params().items()}
 """,
+            hidden=_fine_tune,
         ),
     ),
     data={"digits.npz": digits},

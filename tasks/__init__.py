@@ -1,10 +1,15 @@
-"""Readable specifications of the eight exercise notebooks.
+"""Everything the course knows about its graded functions: one module per assignment.
 
-One module per assignment (``ch02_convolution.py`` ...) lists the notebook's cells in order:
-``Markdown`` text, ``Graded`` functions (task statement, signature, docstring, the inputs of the
-visible checks) and ungraded ``Code`` demos. ``scripts/build_exercises.py`` turns each into
-``exercises/<id>/<id>.ipynb``; ``scripts/make_fixtures.py`` runs the reference solution on the
-``cases`` of every graded function and stores the results in ``exercises/<id>/fixtures.npz``.
+``tasks/ch04_pooling.py`` holds chapter 4's exercise notebook, in order: ``Markdown`` text,
+ungraded ``Code`` demos and one ``Task`` record per graded function. A Task is the one home of
+what the course knows about that function: its points, its task statement, the visible
+examples (``Example``), the hidden case grid, the arguments its task calls invalid and the
+explanations of its catalogued mistakes. Its reference is ``solutions.<name>``, whose signature
+and docstring are read by introspection, never copied.
+
+Everything else is generated from these records: the nbgrader notebooks and fixtures
+(``python scripts/regenerate.py``), autograder.points.POINTS, and the grader's cases
+(autograder.cases.build_cases).
 """
 import ast
 import importlib
@@ -15,9 +20,16 @@ from typing import Callable
 
 import numpy as np
 
-from autograder import points
+# The course's assignments, in order: the one list every other part of the course reads.
+ASSIGNMENTS = (
+    "ch01_motivation", "ch02_convolution", "ch03_padding_stride", "ch04_pooling", "ch05_normalization",
+    "ch06_backprop", "ch07_im2col", "ch08_fine_tuning",
+)
 
-ASSIGNMENTS = points.ASSIGNMENTS
+
+def topic(assignment):
+    """The topic of an assignment, which names its modules: "ch03_padding_stride" -> "padding_stride"."""
+    return assignment.split("_", 1)[1]
 
 
 @dataclass(frozen=True)
@@ -40,7 +52,7 @@ class Helper:
 
 
 @dataclass(frozen=True)
-class Case:
+class Example:
     """One visible check: a description a student can read and the positional arguments.
 
     args(rng) builds the arguments from a seeded generator, so fixtures are reproducible.
@@ -50,20 +62,29 @@ class Case:
 
 
 @dataclass(frozen=True)
-class Graded:
-    """A graded function: its task statement, stub and visible checks.
+class Task:
+    """A graded function's record.
 
     name: the function's name. Its signature and docstring (shapes and formula) are read from
     the reference in solutions/, never copied here; a task without a reference function
     (fine_tune, graded by what it achieves) states them itself in own_signature and own_doc.
+    points: what the function is worth. They are shared evenly among the cases of `hidden`;
+    the `invalid` calls together weigh one more case.
     task: markdown stating the task precisely.
-    cases: visible checks against fixtures; or `visible`: the code of a custom visible check
+    examples: visible checks against fixtures; or `visible`: the code of a custom visible check
     (for functions whose inputs cannot be stored in a fixture, such as a callable).
+    hidden: builder(rng) -> [autograder.cases.Case], the grader's case grid.
+    invalid: builder(rng) -> [(why, args, kwargs)], calls the task says raise ValueError.
+    mistakes: {catalogue id: explanation} of the mistakes the hidden cases recognise.
     solution: the solution region's body; by default it delegates to solutions/<name>.
     """
     name: str
     task: str
-    cases: tuple = ()
+    points: float = 0
+    examples: tuple = ()
+    hidden: Callable | None = None
+    invalid: Callable | None = None
+    mistakes: dict = field(default_factory=dict)
     visible: str = ""
     solution: str = ""
     own_signature: str = ""
@@ -111,11 +132,13 @@ class Exercise:
 
     @property
     def graded(self):
-        return [cell for cell in self.cells if isinstance(cell, Graded)]
+        return [cell for cell in self.cells if isinstance(cell, Task)]
 
 
 def load(assignment):
     """The Exercise spec of one assignment id."""
+    if assignment not in ASSIGNMENTS:
+        raise ValueError(f"unknown assignment {assignment!r}; known: {', '.join(ASSIGNMENTS)}")
     return importlib.import_module(f"{__name__}.{assignment}").EXERCISE
 
 
@@ -134,14 +157,14 @@ def grey_photo(name):
 
 # The visible checks of a conv layer, shared by the naive and the im2col exercises so that a
 # student sees the same cases in both: (x, w, b[, stride, pad]) and (dout, x, w, b[, stride, pad]).
-CONV_FORWARD_CASES = (
-    Case("x (2, 3, 5, 5), w (4, 3, 3, 3)", lambda r: (randn(r, 2, 3, 5, 5), randn(r, 4, 3, 3, 3), randn(r, 4))),
-    Case("x (1, 2, 6, 7), w (3, 2, 3, 2), stride 2, pad 1",
+CONV_FORWARD_EXAMPLES = (
+    Example("x (2, 3, 5, 5), w (4, 3, 3, 3)", lambda r: (randn(r, 2, 3, 5, 5), randn(r, 4, 3, 3, 3), randn(r, 4))),
+    Example("x (1, 2, 6, 7), w (3, 2, 3, 2), stride 2, pad 1",
          lambda r: (randn(r, 1, 2, 6, 7), randn(r, 3, 2, 3, 2), randn(r, 3), 2, 1)),
 )
-CONV_BACKWARD_CASES = (
-    Case("x (2, 3, 5, 5), w (4, 3, 3, 3)",
+CONV_BACKWARD_EXAMPLES = (
+    Example("x (2, 3, 5, 5), w (4, 3, 3, 3)",
          lambda r: (randn(r, 2, 4, 3, 3), randn(r, 2, 3, 5, 5), randn(r, 4, 3, 3, 3), randn(r, 4))),
-    Case("x (1, 2, 6, 7), w (3, 2, 3, 2), stride 2, pad 1",
+    Example("x (1, 2, 6, 7), w (3, 2, 3, 2), stride 2, pad 1",
          lambda r: (randn(r, 1, 3, 3, 4), randn(r, 1, 2, 6, 7), randn(r, 3, 2, 3, 2), randn(r, 3), 2, 1)),
 )

@@ -1,0 +1,225 @@
+"""Chapter 7, im2col: im2col, col2im, and the fast conv layer (values and speed).
+
+Everything the course knows about each graded function is its Task record below; the
+notebook's cells are EXERCISE, in order.
+"""
+import numpy as np
+
+from autograder.cases import Case, normal, only_where_windows_overlap, window_coverage
+import solutions as ref
+
+from . import CONV_BACKWARD_EXAMPLES, CONV_FORWARD_EXAMPLES, Code, Example, Exercise, Markdown, Task, randn
+from .ch02_convolution import CONV_GRID, conv_case_name, conv_forward_cases
+from .ch06_backprop import conv_backward_cases
+
+
+SPEED_X, SPEED_W = (8, 16, 16, 16), (16, 16, 3, 3)
+
+
+SPEED_RATIO = 10.0
+
+
+def _row_order(x, HH, WW, stride=1, pad=0):
+    cols = ref.im2col(x, HH, WW, stride, pad)
+    C = x.shape[1]
+    return cols.reshape(C, HH, WW, -1).transpose(1, 2, 0, 3).reshape(cols.shape)
+
+
+def _col_order(x, HH, WW, stride=1, pad=0):
+    cols = ref.im2col(x, HH, WW, stride, pad)
+    N = x.shape[0]
+    Hout, Wout = (x.shape[2] + 2 * pad - HH) // stride + 1, (x.shape[3] + 2 * pad - WW) // stride + 1
+    return cols.reshape(-1, N, Hout, Wout).transpose(0, 2, 3, 1).reshape(cols.shape)
+
+
+def _col2im_assign(cols, x_shape, HH, WW, stride=1, pad=0):
+    N, C, H, W = x_shape
+    Hout, Wout = (H + 2 * pad - HH) // stride + 1, (W + 2 * pad - WW) // stride + 1
+    blocks = cols.reshape(C, HH, WW, N, Hout, Wout)
+    dxp = np.zeros((N, C, H + 2 * pad, W + 2 * pad), dtype=cols.dtype)
+    for i in range(Hout):
+        for j in range(Wout):
+            dxp[:, :, i * stride:i * stride + HH, j * stride:j * stride + WW] = \
+                blocks[:, :, :, :, i, j].transpose(3, 0, 1, 2)
+    return dxp[:, :, pad:pad + H, pad:pad + W]
+
+
+def _col2im_overlap(cols, x_shape, HH, WW, stride=1, pad=0):
+    return only_where_windows_overlap(ref.col2im(cols, x_shape, HH, WW, stride, pad),
+                                      window_coverage(x_shape[2], x_shape[3], HH, WW, stride, pad))
+
+
+def _im2col(rng):
+    cases = []
+    for x_shape, w_shape, stride, pad, dtype in CONV_GRID[:4]:
+        x = normal(rng, x_shape, dtype)
+        cases.append(Case("im2col", conv_case_name(x_shape, w_shape, stride, pad, dtype),
+                          (x, w_shape[2], w_shape[3]), {"stride": stride, "pad": pad},
+                          mistakes=[("row_order", _row_order), ("col_order", _col_order)], outputs=("cols",)))
+    return cases
+
+
+def _col2im(rng):
+    cases = []
+    for x_shape, w_shape, stride, pad, dtype in CONV_GRID[:4]:
+        HH, WW = w_shape[2:]
+        Hout, Wout = (x_shape[2] + 2 * pad - HH) // stride + 1, (x_shape[3] + 2 * pad - WW) // stride + 1
+        cols = normal(rng, (x_shape[1] * HH * WW, x_shape[0] * Hout * Wout), dtype)
+        cases.append(Case("col2im", conv_case_name(x_shape, w_shape, stride, pad, dtype),
+                          (cols, x_shape, HH, WW), {"stride": stride, "pad": pad}, pad=pad, outputs=("dx",),
+                          mistakes=[("col2im_assign", _col2im_assign), ("col2im_assign", _col2im_overlap)]))
+    return cases
+
+
+def _speed_args(function, rng):
+    args = (normal(rng, SPEED_X), normal(rng, SPEED_W), normal(rng, SPEED_W[:1]))
+    if function == "conv_backward_im2col":
+        args = (normal(rng, (SPEED_X[0], SPEED_W[0]) + SPEED_X[2:]),) + args
+    return args
+
+
+def speed_case(function, rng):
+    """The contract's speed test: >= SPEED_RATIO times the per-output-value baseline, best of 3
+    timings, each on new inputs."""
+    return Case(function, "speed_x8x16x16x16_w16x16x3x3_s1_p1", _speed_args(function, rng), {"stride": 1, "pad": 1},
+                kind="speed", outputs=("out",) if function == "conv_forward_im2col" else ("dx", "dw", "db"),
+                reference=getattr(ref, function), timing=[_speed_args(function, rng) for _ in range(3)])
+
+
+EXERCISE = Exercise(
+    assignment="ch07_im2col",
+    title="im2col: convolution as one matrix product",
+    intro="""
+A Python loop per output value is slow. `im2col` copies every window of the input into a
+column of one big matrix, so that the whole convolution becomes a single matrix product that
+numpy hands to an optimised BLAS routine; `col2im`, its adjoint, brings gradients back. The
+two conv functions here are graded for speed too: at least 10 times faster than the
+per-output-value loop shown below, on `x (8, 16, 16, 16)`, `w (16, 16, 3, 3)`, stride 1, pad 1.
+""",
+    cells=(
+        Task(
+            name="im2col",
+            points=4,
+            task="""
+Zero-pad `x` by `pad`, then lay every `HH x WW` window out as a column:
+
+`cols[(c*HH + i)*WW + j, (n*Hout + oh)*Wout + ow] = xpad[n, c, oh*stride + i, ow*stride + j]`,
+
+so rows are ordered `(c, i, j)` and columns `(n, oh, ow)`, both in C order, and `cols` has
+shape `(C*HH*WW, N*Hout*Wout)`. With this order `w.reshape(F, -1) @ cols` is the convolution.
+Avoid a Python loop over output positions: loop over the `HH*WW` kernel offsets at most, or use
+`np.lib.stride_tricks.sliding_window_view`.
+""",
+            examples=(
+                Example("x (1, 1, 3, 3), 2x2 windows", lambda r: (randn(r, 1, 1, 3, 3), 2, 2)),
+                Example("x (2, 3, 5, 4), 3x2 windows, stride 2, pad 1", lambda r: (randn(r, 2, 3, 5, 4), 3, 2, 2, 1)),
+                Example("float32 x (2, 2, 4, 4), 3x3 windows, pad 1",
+                     lambda r: (randn(r, 2, 2, 4, 4, dtype="float32"), 3, 3, 1, 1)),
+            ),
+            hidden=_im2col,
+            mistakes={
+                'row_order': 'rows are ordered (i, j, c): the row index is (c, i, j) in C order',
+                'col_order': 'columns are ordered (oh, ow, n): the column index is (n, oh, ow) in C order',
+            },
+        ),
+        Task(
+            name="col2im",
+            points=4,
+            task="""
+`col2im` is the adjoint (transpose) of `im2col`: for every entry of `cols`, add it to the
+position of the padded input it was copied from; where windows overlap the contributions add
+up; finally crop the padding and return an array of shape `x_shape`. (Adjoint means
+`np.sum(im2col(x, ...) * cols) == np.sum(x * col2im(cols, x.shape, ...))` for all `x`, `cols`.)
+""",
+            examples=(
+                Example("x_shape (1, 1, 3, 3), 2x2 windows", lambda r: (randn(r, 4, 4), (1, 1, 3, 3), 2, 2)),
+                Example("x_shape (2, 3, 5, 4), 3x2 windows, stride 2, pad 1",
+                     lambda r: (randn(r, 18, 2 * 3 * 3), (2, 3, 5, 4), 3, 2, 2, 1)),
+            ),
+            hidden=_col2im,
+            mistakes={
+                'col2im_assign': 'matches overwriting where windows overlap: col2im adds overlapping values up',
+            },
+        ),
+        Task(
+            name="conv_forward_im2col",
+            points=5,
+            task="""
+The conv layer of chapter 2 (same inputs, same output), computed as
+`w.reshape(F, -1) @ im2col(x, HH, WW, stride, pad)` plus the bias, reshaped from
+`(F, N*Hout*Wout)` to `(N, F, Hout, Wout)`. Graded for speed as well as correctness.
+""",
+            examples=CONV_FORWARD_EXAMPLES,
+            hidden=lambda rng: conv_forward_cases("conv_forward_im2col", rng)[:4] + [
+                speed_case("conv_forward_im2col", rng)],
+            mistakes={
+                'flipped_kernel': "matches the reference computed with the kernel flipped: a layer's convolution is a cross-correlation, do not flip w",
+                'missing_bias': 'matches the reference without the bias: add b[f] to every output of filter f',
+                'stride_ignored': 'matches the reference computed at stride 1: move the window by `stride`',
+                'pad_ignored': 'matches the reference without padding: zero-pad H and W by `pad` on each side first',
+            },
+        ),
+        Task(
+            name="conv_backward_im2col",
+            points=5,
+            task="""
+Backward pass of `conv_forward_im2col`, returning `(dx, dw, db)` as in chapter 6. With
+`cols = im2col(x, ...)` and `dout_row = dout` rearranged to `(F, N*Hout*Wout)` (columns in
+`(n, oh, ow)` order): `dw = (dout_row @ cols.T).reshape(w.shape)`,
+`dx = col2im(w.reshape(F, -1).T @ dout_row, x.shape, HH, WW, stride, pad)`,
+`db = dout.sum(axis=(0, 2, 3))`. Graded for speed as well as correctness.
+""",
+            examples=CONV_BACKWARD_EXAMPLES,
+            hidden=lambda rng: conv_backward_cases("conv_backward_im2col", rng)[:4] + [
+                speed_case("conv_backward_im2col", rng)],
+            mistakes={
+                'dw_last_sample': 'is the reference dw of the last sample only: accumulate over the batch (+=)',
+                'dw_mean_batch': 'matches dw divided by N: sum over the batch, do not average',
+                'db_mean': 'matches a mean: db sums dout over the batch and every output position',
+                'dx_overwrite': 'matches overwriting dx where windows overlap: their contributions add up (+=)',
+                'backward_ignores_stride': 'matches windows moved by 1 instead of stride: output (i, j) reads rows i*stride to i*stride + HH - 1',
+                'dx_not_cropped': 'dx still includes the padding: crop pad rows and columns from each side',
+            },
+        ),
+        Code("""
+# Naive vs im2col on the graded benchmark: x (8, 16, 16, 16), w (16, 16, 3, 3), stride 1, pad 1.
+# The baseline is the grader's: one np.sum(window * w[f]) per output value.
+import time
+
+
+def conv_per_output_value(x, w, b, pad):
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    N, F, HH, WW = x.shape[0], w.shape[0], w.shape[2], w.shape[3]
+    Hout, Wout = xp.shape[2] - HH + 1, xp.shape[3] - WW + 1
+    out = np.empty((N, F, Hout, Wout))
+    for n in range(N):
+        for f in range(F):
+            for i in range(Hout):
+                for j in range(Wout):
+                    out[n, f, i, j] = np.sum(xp[n, :, i:i + HH, j:j + WW] * w[f]) + b[f]
+    return out
+
+
+def best_of(runs, fn):
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+rng = np.random.default_rng(0)
+x, w, b = rng.standard_normal((8, 16, 16, 16)), rng.standard_normal((16, 16, 3, 3)), rng.standard_normal(16)
+try:
+    fast, out = best_of(3, lambda: conv_forward_im2col(x, w, b, 1, 1))
+except NotImplementedError:
+    print("Implement im2col and conv_forward_im2col to time them.")
+else:
+    slow, expected = best_of(1, lambda: conv_per_output_value(x, w, b, 1))
+    print(f"per output value: {slow * 1e3:8.1f} ms\\nim2col:           {fast * 1e3:8.1f} ms  "
+          f"({slow / fast:.0f}x faster; the grader asks for 10x)")
+    print("same result:", np.allclose(out, expected))
+"""),
+    ),
+)
