@@ -6,7 +6,7 @@
 Each graded function becomes three cells: its task (markdown), its solution cell (grade_id =
 the function's name; the solution region delegates to solutions/) and its test cell
 (grade_id = test_<name>, points from autograder.points.POINTS): visible checks against the
-fixtures, then hidden tests that run the grader's full catalogue in the kernel.
+fixtures (run by compare.py, shipped next to the notebook), then hidden tests that run the grader's full catalogue in the kernel.
 """
 import argparse
 import ast
@@ -24,97 +24,12 @@ SCHEMA_VERSION = 3
 
 SETUP = '''\
 # Setup: run this cell first. The visible checks under each function compare your code with
-# fixtures.npz (the reference solution's results on small inputs, shipped with this notebook).
-import ast
-import contextlib
-import json
-import os
-import sys
-
+# fixtures.npz (the reference solution's results on small inputs) using compare.py, the same
+# comparison the grader uses. Both files come with this notebook: keep them next to it.
 import matplotlib.pyplot as plt
 import numpy as np
 
-_FIXTURES = np.load("fixtures.npz")
-_CASES = json.loads(str(_FIXTURES["__cases__"]))
-
-
-def _decode(tree):
-    """Rebuild a stored value: {"array": key}, {"tuple": [...]}, {"list": [...]}, {"literal": repr}."""
-    if "array" in tree:
-        return _FIXTURES[tree["array"]].copy()
-    if "tuple" in tree:
-        return tuple(_decode(t) for t in tree["tuple"])
-    if "list" in tree:
-        return [_decode(t) for t in tree["list"]]
-    return ast.literal_eval(tree["literal"])
-
-
-def _difference(where, got, want):
-    """None when got matches want, else a sentence that says how they differ."""
-    if isinstance(want, np.ndarray):
-        if not isinstance(got, np.ndarray):
-            return f"{where} is {type(got).__name__}, expected a numpy array"
-        if got.shape != want.shape:
-            return f"{where} has shape {got.shape}, expected {want.shape}"
-        if got.dtype != want.dtype:
-            return f"{where} has dtype {got.dtype}, expected {want.dtype} (keep the inputs' float dtype)"
-        tol = 1e-4 if want.dtype == np.float32 else 1e-7
-        bad = ~np.isclose(got, want, rtol=tol, atol=tol)
-        if bad.any():
-            first = tuple(int(i) for i in np.argwhere(bad)[0])
-            return (f"{where} is wrong in {int(bad.sum())} of {bad.size} elements; the first is at "
-                    f"index {first}: got {got[first]!r}, expected {want[first]!r}")
-        return None
-    if isinstance(want, (tuple, list)):
-        if not isinstance(got, (tuple, list)) or len(got) != len(want):
-            return f"{where} is {got!r}, expected {len(want)} values: {want!r}"
-        for i, (g, w) in enumerate(zip(got, want)):
-            problem = _difference(f"{where}[{i}]", g, w)
-            if problem:
-                return problem
-        return None
-    return None if got == want else f"{where} is {got!r}, expected {want!r}"
-
-
-def _problem(fn, case):
-    """Run fn on one stored case; None if it matches the reference, else what went wrong."""
-    args = [_decode(a) for a in case["args"]]
-    before = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
-    call = f"{fn.__name__} on {case['description']}"
-    try:
-        got = fn(*args)
-    except NotImplementedError:
-        return (f"{fn.__name__} is not implemented yet: replace `raise NotImplementedError()` "
-                f"in its cell with your code and run that cell again")
-    except Exception as error:
-        return f"{call} raised {type(error).__name__}: {error}"
-    if got is None:
-        return f"{call} returned None: did you forget `return`?"
-    for name, old, new in zip(case["names"], before, args):
-        if isinstance(old, np.ndarray) and not np.array_equal(old, new, equal_nan=True):
-            return f"{call} modified its input {name} in place: work on a copy"
-    return _difference(f"the result of {call}", got, _decode(case["output"]))
-
-
-def check_against_fixtures(fn):
-    """Compare fn with every stored case for its name; raise AssertionError at the first mismatch."""
-    cases = [c for c in _CASES if c["function"] == fn.__name__]
-    with contextlib.redirect_stderr(sys.stdout):
-        for case in cases:
-            problem = _problem(fn, case)
-            if problem:
-                report(problem)
-                return
-    print(f"{fn.__name__}: all {len(cases)} visible checks passed. The hidden tests check more "
-          f"(other shapes, float32, argument errors).")
-
-
-def report(problem):
-    """Fail a visible check; when nbgrader runs the notebook the hidden tests score, so only print."""
-    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
-        print("visible check failed:", problem)
-    else:
-        raise AssertionError(problem)
+from compare import check_against_fixtures, report
 '''
 
 HIDDEN = '''\
@@ -123,6 +38,7 @@ HIDDEN = '''\
 # students' scores come from the sandboxed grader). nbgrader gives 0 to a cell that writes to
 # stderr, so harmless warnings from correct code go to stdout; the numeric last expression is
 # this cell's partial credit, capped at its points.
+import contextlib, sys
 import autograder.incell
 with contextlib.redirect_stderr(sys.stdout):
     _points = autograder.incell.check("{assignment}", "{name}", {name})

@@ -7,9 +7,10 @@ and the data files a notebook ships (Exercise.data, e.g. chapter 8's digits).
 The cases are the `examples` of each Task record in tasks/. Every case's
 inputs come from a generator seeded by (assignment, function, case index), so the files are
 reproducible. Layout of a file: "__cases__" is a JSON list of {function, description, names,
-args, output}; args/output are trees of {"array": key} (an array stored under that key),
-{"tuple": [...]}, {"list": [...]} and {"literal": repr} (read back with ast.literal_eval).
-The notebook's setup cell reads them with numpy only.
+args, outputs (their names), and output or, for invalid arguments, raises and raises_why};
+args/output are trees of {"array": key} (an array stored under that key), {"tuple": [...]},
+{"list": [...]} and {"literal": repr} (read back with ast.literal_eval). The notebook reads
+them with compare.py (autograder/compare.py), numpy only.
 """
 import argparse
 import json
@@ -46,6 +47,12 @@ def _copy(value):
     return value.copy() if isinstance(value, np.ndarray) else value
 
 
+def output_names(task):
+    """The names of a task's outputs, as its hidden cases name them: ("dx", "dw", "db")."""
+    hidden = task.hidden(np.random.default_rng(0)) if task.hidden else []
+    return list(hidden[0].outputs) if hidden else ["out"]
+
+
 def fixtures(assignment):
     """{key: array} of one assignment's fixture file, "__cases__" included."""
     arrays, cases = {}, []
@@ -57,13 +64,17 @@ def fixtures(assignment):
             if len(args) > len(graded.parameters):
                 raise ValueError(f"{graded.name}: case {case.description!r} has too many arguments")
             key = f"{graded.name}.{index}"
-            output = reference(*(_copy(a) for a in args))
-            cases.append({
+            stored = {
                 "function": graded.name, "description": case.description,
                 "names": graded.parameters[:len(args)],
                 "args": [_encode(a, f"{key}.{name}", arrays) for name, a in zip(graded.parameters, args)],
-                "output": _encode(output, f"{key}.out", arrays),
-            })
+                "outputs": output_names(graded),
+            }
+            if case.invalid:
+                stored.update(raises="ValueError", raises_why=case.invalid)
+            else:
+                stored["output"] = _encode(reference(*(_copy(a) for a in args)), f"{key}.out", arrays)
+            cases.append(stored)
     arrays["__cases__"] = np.array(json.dumps(cases, indent=1))
     return arrays
 

@@ -5,8 +5,8 @@
 
 In order, because each step reads the one before:
 1. the nbgrader source notebooks, exercises/<id>/<id>.ipynb (scripts/build_exercises.py);
-2. the files each notebook ships: fixtures.npz, data files and the checking module
-   (scripts/make_fixtures.py). A fixture counts as stale only when a value moved by more than
+2. the files each notebook ships: fixtures.npz and data files (scripts/make_fixtures.py), and
+   compare.py, a copy of autograder/compare.py that runs the visible checks. A fixture counts as stale only when a value moved by more than
    rounding, so a refactor of solutions/ that changes results by 1e-15 rewrites nothing;
 3. the bundled example submissions, autograder/examples/submitted/ (tests/corpus/make_examples.py);
 4. the student releases the book offers, book/releases/<id>.zip (scripts/make_releases.py),
@@ -52,10 +52,23 @@ def notebooks(check):
     return stale
 
 
+COMPARE = ROOT / "autograder" / "compare.py"
+
+
+def shipped_compare(assignment):
+    """exercises/<id>/compare.py: the grader's comparison module, shipped with the notebook."""
+    return ROOT / "exercises" / assignment / "compare.py"
+
+
 def shipped_files(check):
-    """Stale fixtures, data files and checking modules (written unless check)."""
+    """Stale fixtures, data files and comparison modules (written unless check)."""
     stale = []
     for assignment in ASSIGNMENTS:
+        path = shipped_compare(assignment)
+        if not path.exists() or path.read_bytes() != COMPARE.read_bytes():
+            stale.append(path)
+            if not check:
+                write_if_changed(path, COMPARE.read_bytes())
         for path, build in make_fixtures.files(assignment).items():
             if make_fixtures.differs(path, build) is None:
                 continue
@@ -99,7 +112,7 @@ def releases(check):
     return [out / name for name, _ in problems]
 
 
-STEPS = (("notebooks", notebooks), ("fixtures, data and checking modules", shipped_files),
+STEPS = (("notebooks", notebooks), ("fixtures, data and compare.py", shipped_files),
          ("example submissions", examples), ("release zips", releases))
 
 

@@ -56,9 +56,11 @@ class Example:
     """One visible check: a description a student can read and the positional arguments.
 
     args(rng) builds the arguments from a seeded generator, so fixtures are reproducible.
+    invalid: why these arguments are invalid, for an example whose call must raise ValueError.
     """
     description: str
     args: Callable[[np.random.Generator], tuple]
+    invalid: str = ""
 
 
 @dataclass(frozen=True)

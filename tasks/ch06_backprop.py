@@ -120,6 +120,9 @@ def _conv_transpose(rng):
 
 NUMERICAL_GRADIENT_CHECK = '''
 # Visible checks: numerical_gradient on functions whose exact gradient is known.
+from compare import compare, sentence
+
+
 def _check_numerical_gradient():
     rng = np.random.default_rng(6)
     x, A = rng.standard_normal((2, 3)), rng.standard_normal((3, 4))
@@ -139,12 +142,13 @@ def _check_numerical_gradient():
         if not np.array_equal(x, before):
             return report(f"numerical_gradient on {description} did not restore x: "
                           f"put every perturbed element back exactly")
-        problem = _difference(f"numerical_gradient on {description}", dx, exact(dout))
-        if problem and isinstance(dx, np.ndarray) and dx.shape == x.shape and dx.dtype == x.dtype:
-            error = np.max(np.abs(dx - exact(dout)))
-            problem = None if error < 1e-6 else f"{problem} (max error {error:.2e}; centred differences are accurate to ~1e-9 here)"
+        problem = compare(dx, exact(dout))
         if problem:
-            return report(problem)
+            text = sentence(problem, f"the result of numerical_gradient on {description}")
+            if problem.kind == "values":
+                text += (f" (max error {np.max(np.abs(dx - exact(dout))):.2e}; centred differences are "
+                         "accurate to ~1e-9 here)")
+            return report(text)
     print(f"numerical_gradient: all {len(checks)} visible checks passed. The hidden tests check more.")
 
 

@@ -60,3 +60,72 @@ def test_changed_detects_an_in_place_edit():
     before = np.arange(4.0)
     assert changed(before, before * 1) is False
     assert changed(before, before + 1) is True
+
+
+# --- one verdict: a visible check and the grader agree on the same case --------------------------
+
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+import solutions  # noqa: E402
+from autograder import compare as compare_module  # noqa: E402
+from autograder.cases import Case  # noqa: E402
+from autograder.grading import CaseRunner, InProcessCaller  # noqa: E402
+from tasks import ASSIGNMENTS  # noqa: E402
+
+EXERCISES = Path(__file__).resolve().parents[1] / "exercises"
+
+
+def _perturbations(rtol):
+    """Ways to answer: right, off by rounding, off by a little more than the tolerance, wrong
+    dtype, wrong shape, writing into an input."""
+    def scale(factor):
+        return lambda out, args: out * out.dtype.type(factor) if isinstance(out, np.ndarray) else out
+
+    def cast(out, args):
+        return out.astype(np.float64 if out.dtype == np.float32 else np.float32)
+
+    def grow(out, args):
+        return np.pad(out, [(0, 1)] + [(0, 0)] * (out.ndim - 1))
+
+    def mutate(out, args):
+        next(a for a in args if isinstance(a, np.ndarray) and a.size)[...] += 1
+        return out
+
+    return {"exact": lambda out, args: out, "rounding": scale(1 + rtol / 10), "beyond": scale(1 + 3 * rtol),
+            "dtype": cast, "shape": grow, "mutates": mutate}
+
+
+def _fixture_cases():
+    for assignment in ASSIGNMENTS:
+        with np.load(EXERCISES / assignment / "fixtures.npz") as fixtures:
+            for index, case in enumerate(json.loads(str(fixtures["__cases__"]))):
+                if "output" in case and "array" in case["output"]:
+                    yield pytest.param(assignment, index, id=f"{case['function']}-{index}")
+
+
+@pytest.mark.parametrize("assignment, index", list(_fixture_cases()))
+def test_a_visible_check_and_the_grader_give_the_same_verdict(assignment, index):
+    """For each visible case with an array result, answers that are right, right up to rounding,
+    just beyond the tolerance, of the wrong dtype or shape, or that write into an input: the
+    notebook's check_case passes exactly those the grader's runner passes."""
+    with np.load(EXERCISES / assignment / "fixtures.npz") as fixtures:
+        stored = json.loads(str(fixtures["__cases__"]))[index]
+        args = tuple(compare_module._decode(a, fixtures) for a in stored["args"])
+        expected = compare_module._decode(stored["output"], fixtures)
+        reference = getattr(solutions, stored["function"])
+        for name, perturb in _perturbations(compare_module.rtol_for(expected)).items():
+            def student(*call_args):
+                return perturb(reference(*[a.copy() if isinstance(a, np.ndarray) else a for a in call_args]),
+                               call_args)
+            student.__name__ = stored["function"]
+            visible = compare_module.check_case(student, stored, fixtures) is None
+            case = Case(stored["function"], "visible", args, outputs=tuple(stored["outputs"]))
+            graded = CaseRunner(InProcessCaller({stored["function"]: student})).run(case).passed
+            assert visible == graded, f"{name}: visible check says {visible}, grader says {graded}"
+            if name in ("exact", "rounding"):
+                assert visible, name
+            else:
+                assert not visible, name

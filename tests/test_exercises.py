@@ -141,8 +141,26 @@ def test_release_imports_only_numpy_scipy_matplotlib_and_the_standard_library(as
                 imported |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
                 imported.add(node.module.split(".")[0])
-    foreign = imported - STUDENT_MODULES - set(sys.stdlib_module_names)
+    shipped = {path.stem for path in (ROOT / "exercises" / assignment).glob("*.py")}
+    foreign = imported - STUDENT_MODULES - shipped - set(sys.stdlib_module_names)
     assert not foreign, f"{assignment}'s release imports {sorted(foreign)}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_notebook_ships_the_graders_comparison_module_which_needs_only_numpy(assignment):
+    """One comparison for the visible checks and the grader: exercises/<id>/compare.py is
+    autograder/compare.py, and a student's machine can import it (numpy and the standard library)."""
+    shipped = ROOT / "exercises" / assignment / "compare.py"
+    assert shipped.read_bytes() == (ROOT / "autograder" / "compare.py").read_bytes(), \
+        "stale: run python scripts/regenerate.py"
+    imported = set()
+    for node in ast.walk(ast.parse(shipped.read_text())):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, "a relative import would not work next to the notebook"
+            imported.add(node.module.split(".")[0])
+    assert imported - set(sys.stdlib_module_names) == {"numpy"}
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -167,6 +185,7 @@ def test_every_graded_function_has_visible_checks(assignment):
 def setup_namespace(assignment, monkeypatch):
     """The namespace of the setup cell, run in the assignment's folder as Jupyter would."""
     monkeypatch.chdir(ROOT / "exercises" / assignment)
+    monkeypatch.syspath_prepend(str(ROOT / "exercises" / assignment))   # as Jupyter puts the notebook's folder first
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     namespace = {}
@@ -255,7 +274,7 @@ def test_visible_check_reports_a_missing_return(monkeypatch):
     def global_max_pool(x):
         x.max(axis=(2, 3))
 
-    assert "returned None: did you forget `return`?" in visible_failure(global_max_pool, namespace)
+    assert "is None: did you forget `return`?" in visible_failure(global_max_pool, namespace)
 
 
 def test_visible_check_compares_tuples_element_by_element(monkeypatch):
@@ -265,7 +284,7 @@ def test_visible_check_compares_tuples_element_by_element(monkeypatch):
         total = dilation * (k - 1)
         return total - total // 2, total // 2
 
-    assert "[0] is 2, expected 1" in visible_failure(same_padding, namespace)
+    assert "is (2, 1), expected (1, 2)" in visible_failure(same_padding, namespace)
 
 
 def test_visible_check_only_prints_when_nbgrader_autogrades(monkeypatch, capsys):

@@ -221,7 +221,9 @@ def test_every_graded_function_is_a_stub_in_the_zipped_notebook(assignment):
 def test_zipped_notebook_imports_only_numpy_scipy_matplotlib_and_the_standard_library(assignment):
     """What each chapter's Exercise section promises a student needs installed."""
     imported = set().union(*(imported_modules(c.source) for c in notebook_in(assignment).cells if c.cell_type == "code"))
-    assert imported - set(sys.stdlib_module_names) <= STUDENT_PACKAGES
+    shipped = {Path(name).stem for name in read_zip(zip_of(assignment)) if name.endswith(".py")}
+    assert shipped == {"compare"}
+    assert imported - set(sys.stdlib_module_names) <= STUDENT_PACKAGES | shipped
     assert "numpy" in imported
 
 
