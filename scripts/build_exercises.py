@@ -101,11 +101,31 @@ def test_source(exercise, graded, points):
                                           points=float(points))
 
 
+def book_url():
+    """Where the built book is published: html.baseurl of _config.yml, or None while it is not."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    return ((config.get("html") or {}).get("baseurl") or "").rstrip("/") or None
+
+
+def chapter_reference(exercise):
+    """How the notebook points at its chapter. A release is used outside the repository, so a
+    relative link would break: link the published page when the book has a URL, else name it."""
+    number, title = int(exercise.assignment[2:4]), exercise.title
+    url = book_url()
+    if url:
+        page = exercise.chapter.removesuffix(".md") + ".html"
+        return f"Read [chapter {number} of the book, *{title}*]({url}/{page}) first."
+    return (f"Read chapter {number} of the book, *{title}*, first: the page this notebook is offered on "
+            f"(`{exercise.chapter}` in the course's repository).")
+
+
 def intro_text(exercise):
     number = int(exercise.assignment[2:4])
     return (f"# Exercises for chapter {number}: {exercise.title}\n\n"
             f"{exercise.intro.strip()}\n\n"
-            f"Read [chapter {number}](../../{exercise.chapter}) first. Then, for each function below: "
+            f"{chapter_reference(exercise)} Then, for each function below: "
             f"replace `raise NotImplementedError()` with your code, run the cell, and run the check "
             f"cell under it. The checks you see compare your function with the reference "
             f"solution on small inputs; when you submit, hidden tests check many more cases.\n\n"

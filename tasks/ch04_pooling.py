@@ -321,7 +321,8 @@ ties). Windows must not overlap: `stride != pool` is a `ValueError`.
         ),
         Code("""
 # Three ways back up: nearest, bed of nails, and unpooling with the max positions of the photo.
-crop = photo[None, None, 100:164, 300:364]
+top, left = photo.shape[0] // 2 - 32, photo.shape[1] // 2 - 32     # 64 x 64 from the centre
+crop = photo[None, None, top:top + 64, left:left + 64]
 try:
     small = max_pool_forward(crop, 4, 4)
     ups = {"nearest": upsample_nearest(small, 4), "bed of nails": upsample_bed_of_nails(small, 4),
@@ -331,7 +332,7 @@ except NotImplementedError:
 else:
     fig, axes = plt.subplots(1, 4, figsize=(16, 4))
     axes[0].imshow(crop[0, 0], cmap="gray")
-    axes[0].set_title("crop 64 x 64")
+    axes[0].set_title(f"crop {crop.shape[2]} x {crop.shape[3]}")
     for ax, (name, image) in zip(axes[1:], ups.items()):
         ax.imshow(image[0, 0], cmap="gray")
         ax.set_title(f"{name} of the 16 x 16 max pool")

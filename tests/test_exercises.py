@@ -164,11 +164,17 @@ def test_the_notebook_ships_the_graders_comparison_module_which_needs_only_numpy
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_notebook_links_its_chapter(assignment):
+def test_notebook_names_its_chapter(assignment):
     intro = source(notebook(assignment)["cells"][0])
-    chapter = load(assignment).chapter
-    assert f"](../../{chapter})" in intro
-    assert (ROOT / chapter).exists(), f"{chapter} is missing"
+    exercise = load(assignment)
+    assert f"chapter {int(assignment[2:4])} of the book, *{exercise.title}*" in intro
+    assert (ROOT / exercise.chapter).exists(), f"{exercise.chapter} is missing"
+
+
+def test_with_a_published_book_the_notebook_links_the_chapters_page(monkeypatch):
+    monkeypatch.setattr(build_exercises, "book_url", lambda: "https://example.org/cnns")
+    intro = build_exercises.intro_text(load("ch04_pooling"))
+    assert "(https://example.org/cnns/book/04_pooling.html)" in intro
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

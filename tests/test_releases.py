@@ -227,6 +227,20 @@ def test_zipped_notebook_imports_only_numpy_scipy_matplotlib_and_the_standard_li
     assert "numpy" in imported
 
 
+MARKDOWN_LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_link_in_the_released_notebook_works_outside_the_repository(assignment):
+    """A student opens the notebook from the unzipped folder: a link is a web address or a file
+    of the zip, never a path into the course's repository."""
+    members = {name.split("/", 1)[1] for name in read_zip(zip_of(assignment))}
+    for cell in notebook_in(assignment).cells:
+        for target in MARKDOWN_LINK.findall(cell.source) if cell.cell_type == "markdown" else []:
+            assert target.startswith(("https://", "http://", "#")) or target in members, \
+                f"{assignment}: the link {target!r} does not resolve in the release"
+
+
 # ---------------------------------------------------------------------------- the chapters' links
 
 DOWNLOAD = re.compile(r"\{download\}`[^`<]*<([^>`]+)>`")
