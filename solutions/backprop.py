@@ -3,6 +3,9 @@ import numpy as np
 
 from ._checks import as_float, check_ndim, check_shape, check_stride_pad, conv_shapes, float_dtype, output_size
 
+# The graded functions of this chapter (solutions/__init__.py exports them).
+__all__ = ["conv_backward_naive", "conv_transpose_forward", "numerical_gradient"]
+
 
 def numerical_gradient(f, x, dout, h=1e-5):
     """Centred-difference gradient of L(x) = sum(f(x) * dout) with respect to every element of x.

@@ -10,6 +10,9 @@ import numpy as np
 from ._checks import check_ndim, check_shape, float_dtype
 from .layers import Conv, Dense, Flatten, Sequential
 
+# The graded functions of this chapter (solutions/__init__.py exports them).
+__all__ = ["fc_to_conv"]
+
 
 def fc_to_conv(W, b, in_shape):
     """A dense layer on flattened (C, H, W) inputs, rewritten as a conv layer.

@@ -3,6 +3,9 @@ import numpy as np
 
 from ._checks import as_float, check_int, check_ndim, check_shape, check_stride_pad, conv_shapes, float_dtype, output_size
 
+# The graded functions of this chapter (solutions/__init__.py exports them).
+__all__ = ["col2im", "conv_backward_im2col", "conv_forward_im2col", "im2col"]
+
 # The conv layer builds its column matrix a few images at a time, so that each chunk (and,
 # going backward, its gradient) is still in the last-level cache when the matrix products
 # read it, and no batch-sized column matrix is ever allocated.

@@ -3,6 +3,9 @@ import numpy as np
 
 from ._checks import check_int, check_ndim, float_dtype, output_size
 
+# The graded functions of this chapter (solutions/__init__.py exports them).
+__all__ = ["conv_output_size", "corr1d", "receptive_field", "same_padding", "zero_pad"]
+
 
 def conv_output_size(n, k, stride=1, pad=0, dilation=1):
     """Number of positions a k-wide window (dilated by dilation) takes along an n-wide axis.
