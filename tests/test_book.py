@@ -1,5 +1,6 @@
-"""Does the book build strictly, show every page with its figures and rendered math, and keep
-the exercise answers private?
+"""Does the book build strictly, show every page with its figures and rendered math, keep
+the exercise answers private, fit every equation, code line and table into the text column,
+and pass an accessibility audit?
 
 The build goes into the repository's own _build/ (the folder `jupyter-book build .` uses), with
 `--all` so that Sphinx starts from a fresh environment, re-reads every page and re-emits every
@@ -11,7 +12,9 @@ book on every run and leave nothing a developer can open afterwards.
 """
 import ast
 import fcntl
+import functools
 import html
+import importlib.util
 import inspect
 import json
 import os
@@ -19,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -248,6 +252,75 @@ window.addEventListener("load", function () {
 });
 </script>"""
 
+# Put after PROBE: once MathJax has typeset the page, unfolds every folded cell (a reader may
+# open it), then records
+#   data-probe-clipped: equations, code blocks and tables wider than the box that shows them
+#     (the theme gives each a horizontal scroll bar, which --hide-scrollbars hides: the end
+#     of the line is simply cut off) or reaching past the article's right edge;
+#   data-probe-rawtables: text outside code that looks like Markdown table rows ("| a | b |"),
+#     i.e. a table that was printed as text instead of rendered;
+#   data-probe-axe: axe-core's violations, when axe.min.js was loaded before this script.
+LAYOUT_PROBE = """<script>
+(function () {
+  function snippet(el) {
+    return (el.textContent || "").replace(/\\s+/g, " ").trim().slice(0, 80);
+  }
+  function clipped(article) {
+    var right = article.getBoundingClientRect().right, found = [];
+    [["equation", "div.math mjx-container, mjx-container[display='true']"],
+     ["code", "pre"], ["table", "table"]].forEach(function (kind) {
+      article.querySelectorAll(kind[1]).forEach(function (el) {
+        var box = null;
+        for (var n = el; n && n !== article.parentNode; n = n.parentElement) {
+          if (n.scrollWidth > n.clientWidth + 1 && getComputedStyle(n).overflowX !== "visible") {
+            box = n;
+            break;
+          }
+        }
+        var overhang = el.getBoundingClientRect().right - right;
+        if (box || overhang > 1) {
+          found.push(kind[0] + " (" + (box ? box.scrollWidth + "px in a " + box.clientWidth + "px box"
+                     : Math.round(overhang) + "px past the column") + "): " + snippet(el));
+        }
+      });
+    });
+    return found;
+  }
+  function rawTables(article) {
+    var found = [], walker = document.createTreeWalker(article, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      var node = walker.currentNode;
+      if (node.parentElement.closest("pre, code, script, style")) continue;
+      if (/^\\s*\\|.*\\|.*\\|\\s*$/m.test(node.nodeValue)) found.push(snippet(node.parentElement));
+    }
+    return found;
+  }
+  function report(name, value) {
+    document.documentElement.setAttribute("data-probe-" + name, JSON.stringify(value));
+  }
+  function measure() {
+    document.querySelectorAll("details").forEach(function (d) { d.open = true; });
+    var article = document.querySelector("article") || document.body;
+    report("clipped", clipped(article));
+    report("rawtables", rawTables(article));
+    if (!window.axe) { report("axe", [{id: "axe-core was not loaded", impact: "critical", nodes: []}]); return; }
+    axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
+                                                        "best-practice"]}})
+      .then(function (results) {
+        report("axe", results.violations.map(function (v) {
+          return {id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map(function (n) {
+            return n.target.join(" ") + ": " + (n.failureSummary || "").replace(/\\s+/g, " ");
+          })};
+        }));
+      }, function (error) { report("axe", [{id: "axe-core failed: " + error, impact: "critical", nodes: []}]); });
+  }
+  window.addEventListener("load", function () {
+    var typeset = (window.MathJax && MathJax.startup && MathJax.startup.promise) || Promise.resolve();
+    typeset.then(function () { setTimeout(measure, 0); });
+  });
+})();
+</script>"""
+
 
 def chromium():
     """The Chromium binary, or a failure that says how to get one (skip only when allowed)."""
@@ -270,6 +343,44 @@ def run_chromium(binary, profile, *args):
     return subprocess.run(command, capture_output=True, text=True, timeout=180)
 
 
+def axe_script():
+    """axe-core's axe.min.js, as shipped inside the pinned pip package axe-core-python.
+
+    Read from disk: nothing is downloaded at test time.
+    """
+    spec = importlib.util.find_spec("axe_core_python")
+    path = Path(next(iter(spec.submodule_search_locations))) / "axe.min.js" if spec else None
+    if path is None or not path.exists():
+        pytest.fail("axe-core is missing: `pip install -r requirements.txt` installs axe-core-python, "
+                    "which ships axe.min.js")
+    return path
+
+
+@functools.lru_cache(maxsize=None)
+def rendered(page):
+    """Render a built page in headless Chromium with the probes; -> (dom, {probe: value}).
+
+    One Chromium run per page serves all the browser tests below. The page is copied into a
+    temporary folder with the probes and axe-core in its <head>; <base> keeps every relative
+    link pointing into the built book.
+    """
+    binary = chromium()
+    page_path = (HTML_DIR / f"{page}.html").resolve()
+    scripts = f'<base href="{page_path.as_uri()}">{PROBE}<script src="{axe_script().as_uri()}"></script>'
+    with tempfile.TemporaryDirectory() as folder:
+        probed = Path(folder) / "probed.html"
+        probed.write_text(page_html(page).replace("<head>", f"<head>{scripts}{LAYOUT_PROBE}", 1),
+                          encoding="utf-8")
+        run = run_chromium(binary, Path(folder) / "profile", "--dump-dom", probed.as_uri())
+    dom = run.stdout
+    assert run.returncode == 0 and "data-probe-axe" in dom, (
+        f"Chromium did not render {page} (exit {run.returncode}):\n{run.stderr[-2000:]}")
+    probes = {key: html.unescape(match.group(1))
+              for key, match in ((key, re.search(rf'data-probe-{key}="([^"]*)"', dom))
+                                 for key in ("images", "broken", "errors", "clipped", "rawtables", "axe"))}
+    return dom, probes
+
+
 @pytest.mark.book
 @pytest.mark.slow
 @pytest.mark.browser
@@ -278,16 +389,7 @@ def test_page_renders_math_and_images_in_chromium(built_book, page, tmp_path):
     binary = chromium()
     source = page_html(page)
     page_path = (HTML_DIR / f"{page}.html").resolve()
-    # A copy with the probe, in a temporary folder; <base> keeps every relative link pointing
-    # into the built book.
-    probed = tmp_path / "probed.html"
-    probed.write_text(source.replace("<head>", f'<head><base href="{page_path.as_uri()}">{PROBE}', 1),
-                      encoding="utf-8")
-
-    dom_run = run_chromium(binary, tmp_path / "profile", "--dump-dom", probed.as_uri())
-    dom = dom_run.stdout
-    assert dom_run.returncode == 0 and "data-probe-images" in dom, (
-        f"Chromium did not render {page} (exit {dom_run.returncode}):\n{dom_run.stderr[-2000:]}")
+    dom, probe = rendered(page)
 
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / f"{page.replace('/', '__')}.png"
@@ -295,16 +397,55 @@ def test_page_renders_math_and_images_in_chromium(built_book, page, tmp_path):
     run_chromium(binary, tmp_path / "profile", f"--screenshot={shot}", page_path.as_uri())
     assert shot.exists() and shot.stat().st_size > 10_000, f"no screenshot of {page}"
 
-    probe = {key: re.search(rf'data-probe-{key}="([^"]*)"', dom).group(1) for key in ("images", "broken", "errors")}
-    broken, errors = json.loads(html.unescape(probe["broken"])), json.loads(html.unescape(probe["errors"]))
+    broken, errors = json.loads(probe["broken"]), json.loads(probe["errors"])
     assert not errors, f"{page}: errors while loading: {errors}"
     assert not broken, f"{page}: images that did not load: {broken}"
     if page in CHAPTERS:
         assert int(probe["images"]) >= len(figure_images(parse_page(source))) > 0
 
     math_elements = len(MATH.findall(source))
-    rendered = dom.count("<mjx-container")
     if page in CHAPTERS:
         assert math_elements > 0, f"{page} has no math"
-    assert rendered >= math_elements, f"{page}: MathJax rendered {rendered} of {math_elements} formulas"
+    typeset = dom.count("<mjx-container")
+    assert typeset >= math_elements, f"{page}: MathJax rendered {typeset} of {math_elements} formulas"
     assert "<mjx-merror" not in dom, f"{page}: MathJax reported a TeX error"
+
+
+@pytest.mark.book
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.parametrize("page", PAGES)
+def test_page_fits_equations_code_and_tables_into_the_column(built_book, page):
+    """At a 1280 px wide window, with every folded cell unfolded, is anything cut off?
+
+    Display equations, code blocks (cells and their printed output) and tables must fit the
+    text column: the theme would hide the rest behind a scroll bar. Keep code lines to 79
+    characters and split wide equations (aligned, or two displays).
+    """
+    clipped = json.loads(rendered(page)[1]["clipped"])
+    assert not clipped, f"{page}: {len(clipped)} clipped:\n" + "\n".join(clipped)
+
+
+@pytest.mark.book
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.parametrize("page", PAGES)
+def test_page_shows_no_markdown_table_as_raw_text(built_book, page):
+    """A table a cell prints as Markdown must become an HTML table, not lines of "|" text."""
+    raw = json.loads(rendered(page)[1]["rawtables"])
+    assert not raw, f"{page}: Markdown tables shown as text:\n" + "\n".join(raw)
+
+
+@pytest.mark.book
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.parametrize("page", PAGES)
+def test_page_passes_the_axe_accessibility_audit(built_book, page):
+    """axe-core's WCAG 2.1 A/AA rules (and its best practices) on the rendered page: no serious or
+    critical violation. Moderate and minor ones (the theme's sidebar outside a landmark) are
+    listed in the failure message of a failing run, not failed on."""
+    violations = json.loads(rendered(page)[1]["axe"])
+    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+    assert not serious, f"{page}: axe-core found:\n" + "\n".join(
+        f"[{v['impact']}] {v['id']}: {v.get('help', '')}\n    " + "\n    ".join(v["nodes"])
+        for v in violations)
