@@ -1,14 +1,14 @@
 """The grader's test cases, built from the Task records in tasks/<assignment>.py.
 
 A task's `hidden` builder returns its grid of cases. A case holds the arguments of one call,
-and the known mistakes of that function as transforms of the reference ("the reference with
-w flipped"), which the diagnosis compares a wrong answer with. Inputs are drawn from a
-generator seeded per (submission seed, function), so adding a function never changes another
-function's inputs.
+its check (autograder/checks.py: by default, comparison with the reference) and the known
+mistakes of that function as transforms of the reference ("the reference with w flipped"),
+which the diagnosis compares a wrong answer with. Inputs are drawn from a generator seeded
+per (submission seed, function), so adding a function never changes another function's inputs.
 
-Outcome-graded tasks (e.g. chapter 8's fine-tuning) build cases with `check` set, a callable
-(case, caller) -> (passed, message) that calls the student's function itself (with `seconds`
-as that call's time limit) and judges what it returns.
+A case also names the situations it exercises beyond the plain formula ("ties", "overlap",
+"stride", ...), so that a test can hold every grid to its balance: no situation carries more
+than half of a function's grid, so no single mistake costs most of a function's points.
 """
 import re
 import zlib
@@ -19,49 +19,57 @@ import numpy as np
 
 import tasks
 
+from .checks import Raises, Value
+from .diagnose import Signature
+
 
 @dataclass
 class Case:
-    """One call of a graded function and what a wrong answer to it may mean.
+    """One call of a graded function, what it checks and what a wrong answer to it may mean.
 
+    check: check(case, runner) -> checks.Verdict (autograder/checks.py); Value() compares the
+    result with the reference's.
     mistakes: [(catalogue id, fn)], fn(*args, **kwargs) returns what the mistake returns.
     factors: {"N": 4, ...}, constants a result off by a factor is compared with.
-    outputs: names of the result's components, e.g. ("dx", "dw", "db").
-    kind: "value" (compare with the reference), "speed" (also time against the baseline) or
-    "invalid" (the call must raise ValueError).
+    outputs: names of the result's components, e.g. ("dx", "dw", "db"); each is scored on its own.
+    situations: what the case exercises beyond the plain formula, e.g. ("ties", "overlap").
     mutation_id: the catalogue id for a function that modifies its inputs.
-    explain: {catalogue id: explanation} of the function's mistakes (its Task's `mistakes`).
-    pad: the case's padding, to recognise results that still include it.
-    check: for outcome-graded cases, (case, caller) -> (passed, message) replaces comparison.
+    restore_share: None when writing into an input fails the whole case; for a task that asks
+    to modify an input and put it back (numerical_gradient), the share of the case that
+    putting it back bit-identical is worth (the result's parts share the rest).
+    explain: {catalogue id: explanation} of the function's mistakes (its Task's `mistakes`), and
+    the function's own wording of generic ids (its output size for "shape_off_by_one").
+    crop: the padding the function crops from its result, to recognise results that still
+    include it (0: the function crops nothing).
     seconds: the wall-time limit of this case's call (None: the grader's per-call limit).
-    label: how describe() shows the call when check builds its arguments itself.
-    timing: for a speed case, the argument tuples it is timed on (fresh inputs of the case's
-    shapes, each result checked: an answer cached from an earlier call does not help).
-    invalid: for a case of arguments the task calls invalid, why they are: the call must
-    raise ValueError (kind "invalid").
+    label: how describe() shows the call when the check builds its arguments itself.
     """
     function: str
     name: str
     args: tuple
     kwargs: dict = field(default_factory=dict)
+    check: Callable = field(default_factory=Value)
     mistakes: list = field(default_factory=list)
     factors: dict = field(default_factory=dict)
     outputs: tuple = ("out",)
-    kind: str = "value"
+    situations: tuple = ()
     mutation_id: str = "mutates_input"
-    pad: int = 0
+    restore_share: float | None = None
+    crop: int = 0
     points: float = 1.0
     reference: Callable | None = None
-    check: Callable | None = None
     seconds: float | None = None
     label: str | None = None
-    timing: list = field(default_factory=list)
-    invalid: str | None = None
     explain: dict = field(default_factory=dict)
 
     @property
     def test_id(self):
         return f"{self.function}-{self.name}"
+
+    @property
+    def kind(self):
+        """What the case checks, in a word: "value", "invalid", "speed" or "outcome"."""
+        return self.check.kind
 
     def describe(self):
         """The call in words, for messages: corr2d(x (5, 7) float64, k (3, 2) float64)."""
@@ -75,24 +83,14 @@ class Case:
         return f"{self.function}({', '.join(parts)})"
 
 
-class Signature:
-    """A mistake recognised by what it does to the result rather than by an exact transform.
-
-    A mistake function may return one (or put one in a component of its tuple):
-    test(got) -> bool says whether the wrong result got shows that mistake.
-    """
-
-    def __init__(self, test):
-        self.test = test
-
-
 def only_where_windows_overlap(expected, coverage):
     """Signature of "overlapping windows overwrite instead of add": got differs from expected
-    somewhere, and only at cells covered by more than one window (coverage: windows per cell)."""
+    somewhere, and only at cells covered by more than one window (coverage: windows per cell).
+    Where every cell is covered more than once, any wrong answer would fit: it tells nothing."""
     from .compare import rtol_for, values_close
 
     def test(got):
-        if not isinstance(got, np.ndarray) or got.shape != expected.shape:
+        if not isinstance(got, np.ndarray) or got.shape != expected.shape or (coverage > 1).all():
             return False
         wrong = ~values_close(got, expected, rtol_for(expected))
         return bool(wrong.any()) and not bool((wrong & (coverage <= 1)).any())
@@ -134,7 +132,7 @@ def build_cases(assignment, seed, functions=None):
 
 def invalid_cases(function, calls):
     """Cases of the calls [(why, args, kwargs)] a task calls invalid: each must raise ValueError."""
-    return [Case(function, f"invalid_{_slug(why)}", args, kwargs, kind="invalid", invalid=why)
+    return [Case(function, f"invalid_{_slug(why)}", args, kwargs, check=Raises(why))
             for why, args, kwargs in calls]
 
 

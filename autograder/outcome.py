@@ -62,6 +62,8 @@ import numpy as np
 from solutions.fine_tuning import load_params, target_split
 from solutions.training import accuracy, small_cnn
 
+from .checks import Verdict
+from .diagnose import Finding
 from .protocol import Opaque
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "exercises" / "ch08_fine_tuning" / "pretrained.npz"
@@ -148,15 +150,14 @@ def _catalogue_id(params):
 
 
 def _unreadable(params):
-    """A message for what the protocol could not carry back (an Opaque stand-in), else None."""
-    zero = f"[wrong_type] 0/{MAX_POINTS:g} points:"
+    """What the protocol could not carry back (an Opaque stand-in), in words, else None."""
     if isinstance(params, Opaque):
-        return (f"{zero} fine_tune returned {params!r}, which the grader cannot use: return a dict of numpy "
+        return (f"fine_tune returned {params!r}, which the grader cannot use: return a dict of numpy "
                 f"arrays named like the params it was given ({', '.join(PARAM_SHAPES)})")
     if isinstance(params, dict):
         for name, value in params.items():
             if isinstance(value, Opaque):
-                return f"{zero} {name} is not a numpy array of numbers (got {value!r})"
+                return f"{name} is not a numpy array of numbers (got {value!r})"
     return None
 
 
@@ -164,30 +165,34 @@ def _untouched(params, pretrained):
     return all(np.array_equal(params[name], value) for name, value in pretrained.items())
 
 
-def check_fine_tune(case, caller):
-    """(passed, message): fine_tune's returned network reaches the held-out threshold."""
-    inputs = task_inputs()
-    pretrained = {name: value.copy() for name, value in inputs[0].items()}
-    called = caller.call("fine_tune", inputs, seconds=case.seconds)
-    from .grading import call_failure  # here: grading imports the task records, which import this module
+class HeldoutAccuracy:
+    """The check of fine_tune's one case: its returned network reaches THRESHOLD on the
+    held-out split (all of the case's points, or none). It calls fine_tune itself, on the
+    task's inputs, with the case's own time limit and no callbacks."""
+    kind = "outcome"
 
-    failure = call_failure("fine_tune", called, caller, getattr(caller, "limits", None))
-    if failure:
-        return False, failure
-    params = called.value
-    unreadable = _unreadable(params)
-    if unreadable:
-        return False, unreadable
-    if params is None:
-        return False, (f"[returns_none] 0/{MAX_POINTS:g} points: fine_tune returned None: did it end "
-                       "without `return`?")
-    points, message = grade(params)
-    if points == MAX_POINTS:
-        return True, message
-    mistake = _catalogue_id(params)
-    if mistake:
-        return False, f"[{mistake}] {message}"
-    if _untouched(params, pretrained):
-        message += (". The returned parameters are exactly the pretrained ones: did fine_tune return the dict "
-                    "it was given instead of the one it trained?")
-    return False, f"[below_threshold] {message}"
+    def __call__(self, case, runner):
+        inputs = task_inputs()
+        pretrained = {name: value.copy() for name, value in inputs[0].items()}
+        called = runner.call(case, inputs, callbacks=False)
+        failure = runner.failure(case, called)
+        if failure:
+            return Verdict.failed(failure)
+        zero = f"0/{MAX_POINTS:g} points:"
+        params = called.value
+        unreadable = _unreadable(params)
+        if unreadable:
+            return Verdict.failed(Finding("wrong_type", f"{zero} {unreadable}"))
+        if params is None:
+            return Verdict.failed(Finding("returns_none", f"{zero} fine_tune returned None: did it end without "
+                                                          "`return`?"))
+        points, message = grade(params)
+        if points == MAX_POINTS:
+            return Verdict(note=message)
+        mistake = _catalogue_id(params)
+        if mistake:
+            return Verdict.failed(Finding(mistake, message))
+        if _untouched(params, pretrained):
+            message += (". The returned parameters are exactly the pretrained ones: did fine_tune return the dict "
+                        "it was given instead of the one it trained?")
+        return Verdict.failed(Finding("below_threshold", message))

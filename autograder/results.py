@@ -10,6 +10,8 @@ class TestResult:
     grader_error: the test failed through a fault of the grader, not of the student. A field,
     never read from the message: messages quote the student's own exception text, which could
     otherwise claim to be a grader fault.
+    mistakes: the catalogue ids of what went wrong, in the message's order ([] when passed). The
+    message shows them to the student; code reads them here, never from the message.
     """
     __test__ = False  # not a pytest test class, despite the name
 
@@ -20,6 +22,7 @@ class TestResult:
     passed: bool
     message: str = ""
     grader_error: bool = False
+    mistakes: list = field(default_factory=list)
 
 
 @dataclass

@@ -11,17 +11,25 @@ import solutions as ref
 from . import Code, Example, Exercise, Markdown, Task, randn
 
 
+def _bias(bias):
+    """The situation a parameter count exercises: with biases or without. Half the cases each, so
+    that counting the biases wrongly, or counting them when bias is false, costs half."""
+    return ("bias",) if bias else ("no bias",)
+
+
 def _dense(rng):
-    grid = [((3, 32, 32), 10, True), ((1, 28, 28), 100, False), ((16, 7, 5), 3, True), ((2, 5, 9), 7, True)]
+    grid = [((3, 32, 32), 10, True), ((1, 28, 28), 100, False), ((16, 7, 5), 3, True), ((2, 5, 9), 7, False)]
     return [Case("dense_param_count", f"in{'x'.join(map(str, s))}_units{u}_bias{b}", (s, u), {"bias": b},
-                 mistakes=[("bias_ignored", lambda s, u, bias=True: ref.dense_param_count(s, u, False))])
+                 mistakes=[("bias_ignored", lambda s, u, bias=True: ref.dense_param_count(s, u, False))],
+                 situations=_bias(b))
             for s, u, b in grid]
 
 
 def _conv(rng):
-    grid = [(3, 16, 3, True), (16, 8, 5, False), (1, 4, 1, True), (7, 3, 3, True)]
+    grid = [(3, 16, 3, True), (16, 8, 5, False), (1, 4, 1, True), (7, 3, 3, False)]
     return [Case("conv_param_count", f"cin{c}_cout{f}_k{k}_bias{b}", (c, f, k), {"bias": b},
-                 mistakes=[("bias_ignored", lambda c, f, k, bias=True: ref.conv_param_count(c, f, k, False))])
+                 mistakes=[("bias_ignored", lambda c, f, k, bias=True: ref.conv_param_count(c, f, k, False))],
+                 situations=_bias(b))
             for c, f, k, b in grid]
 
 
@@ -32,9 +40,10 @@ def _shared_bias(in_shape, c_out, k, stride=1, pad=0, bias=True):
 
 def _locally_connected(rng):
     grid = [((3, 8, 8), 4, 3, 1, 0, True), ((2, 9, 7), 3, 3, 2, 1, True),
-            ((1, 6, 5), 2, 2, 1, 0, False), ((4, 10, 10), 5, 3, 3, 1, True)]
+            ((1, 6, 5), 2, 2, 1, 0, False), ((4, 10, 10), 5, 3, 3, 1, False)]
     return [Case("locally_connected_param_count", f"in{'x'.join(map(str, s))}_k{k}_s{st}_p{p}_bias{b}",
-                 (s, f, k), {"stride": st, "pad": p, "bias": b}, mistakes=[("shared_bias", _shared_bias)])
+                 (s, f, k), {"stride": st, "pad": p, "bias": b}, mistakes=[("shared_bias", _shared_bias)],
+                 situations=_bias(b) + ("stride",) * (st > 1) + ("pad",) * (p > 0))
             for s, f, k, st, p, b in grid]
 
 
@@ -47,7 +56,9 @@ def _conv_as_matrix(rng):
         cases.append(Case("conv_as_matrix", f"w{'x'.join(map(str, w_shape))}_s{stride}_p{pad}_{np.dtype(dtype)}",
                           (w, in_shape), {"stride": stride, "pad": pad},
                           mistakes=[("matrix_transposed", lambda w, s, stride=1, pad=0:
-                                     ref.conv_as_matrix(w, s, stride, pad).T)]))
+                                     ref.conv_as_matrix(w, s, stride, pad).T)],
+                          situations=("stride",) * (stride > 1) + ("pad",) * (pad > 0)
+                          + ("float32",) * (np.dtype(dtype) == np.float32)))
     return cases
 
 

@@ -11,12 +11,14 @@ import solutions as ref
 from . import CONV_FORWARD_EXAMPLES, Code, Example, Exercise, Markdown, Task, grey_photo, randn
 
 
-CONV_GRID = [  # x shape, w shape, stride, pad, dtype: non-square, stride > 1, pad > 0, even kernels
+# x shape, w shape, stride, pad, dtype: non-square inputs and kernels, even kernels; stride > 1,
+# pad > 0 and float32 each in two of the five cases, so that no one of them weighs most.
+CONV_GRID = [
     ((2, 3, 7, 6), (4, 3, 3, 2), 1, 0, np.float64),
     ((2, 2, 9, 8), (3, 2, 3, 3), 2, 1, np.float64),
     ((1, 3, 6, 7), (2, 3, 2, 2), 1, 2, np.float32),
-    ((3, 2, 8, 9), (2, 2, 4, 3), 3, 1, np.float64),
-    ((2, 4, 5, 6), (3, 4, 1, 2), 2, 0, np.float32),
+    ((3, 2, 8, 9), (2, 2, 4, 3), 3, 0, np.float64),
+    ((2, 4, 5, 6), (3, 4, 1, 2), 1, 0, np.float32),
 ]
 
 
@@ -26,6 +28,18 @@ CONV_FORWARD_MISTAKES = [
     ("stride_ignored", lambda x, w, b, stride=1, pad=0: ref.conv_forward_naive(x, w, b, 1, pad)),
     ("pad_ignored", lambda x, w, b, stride=1, pad=0: ref.conv_forward_naive(x, w, b, stride, 0)),
 ]
+
+
+# How a conv layer's output size is computed: the hint for an output off by one.
+CONV_OUTPUT_SIZE = ("off by one: Hout = (H + 2*pad - HH) // stride + 1 (Wout likewise); the last window that "
+                    "fits counts too")
+PLANE_OUTPUT_SIZE = "off by one: a valid result has H - HH + 1 rows and W - WW + 1 columns"
+
+
+def conv_situations(stride=1, pad=0, dtype=np.float64):
+    """What a conv case exercises beyond stride 1, no padding, float64."""
+    return (("stride",) * (stride > 1) + ("pad",) * (pad > 0)
+            + ("float32",) * (np.dtype(dtype) == np.float32))
 
 
 def conv_case_name(x_shape, w_shape, stride, pad, dtype):
@@ -42,7 +56,8 @@ def conv_forward_cases(function, rng):
     for x_shape, w_shape, stride, pad, dtype in CONV_GRID:
         x, w, b = conv_inputs(rng, x_shape, w_shape, dtype)
         cases.append(Case(function, conv_case_name(x_shape, w_shape, stride, pad, dtype), (x, w, b),
-                          {"stride": stride, "pad": pad}, mistakes=CONV_FORWARD_MISTAKES, pad=pad,
+                          {"stride": stride, "pad": pad}, mistakes=CONV_FORWARD_MISTAKES,
+                          situations=conv_situations(stride, pad, dtype),
                           factors={"HH*WW": w_shape[2] * w_shape[3], "C": x_shape[1]},
                           reference=getattr(ref, function)))
     return cases
@@ -52,7 +67,7 @@ def _plane_grid(rng, function, mistakes):
     grid = [((5, 7), (3, 2), np.float64), ((6, 6), (3, 3), np.float64),
             ((8, 5), (2, 4), np.float32), ((4, 9), (1, 3), np.float64)]
     return [Case(function, f"x{h}x{w}_k{kh}x{kw}_{np.dtype(dt)}", (normal(rng, (h, w), dt), normal(rng, (kh, kw), dt)),
-                 mistakes=mistakes, factors={"HH*WW": kh * kw})
+                 mistakes=mistakes, factors={"HH*WW": kh * kw}, situations=conv_situations(dtype=dt))
             for (h, w), (kh, kw), dt in grid]
 
 
@@ -72,7 +87,7 @@ def _conv1x1(rng):
         x, w, b = normal(rng, x_shape, dtype), normal(rng, (F, x_shape[1]), dtype), normal(rng, (F,), dtype)
         cases.append(Case("conv1x1", f"x{'x'.join(map(str, x_shape))}_F{F}_{np.dtype(dtype)}", (x, w, b),
                           mistakes=[("weight_transposed", lambda x, w, b: ref.conv1x1(x, w.T, b))],
-                          factors={"C": x_shape[1]}))
+                          factors={"C": x_shape[1]}, situations=conv_situations(dtype=dtype)))
     return cases
 
 
@@ -80,7 +95,8 @@ def _dilate(rng):
     grid = [((3, 4), 2, np.float64), ((2, 3, 4, 5), 3, np.float64), ((2, 2, 3, 3), 1, np.float64),
             ((1, 1, 4, 2), 2, np.float32)]
     return [Case("dilate", f"a{'x'.join(map(str, s))}_d{d}_{np.dtype(dt)}", (normal(rng, s, dt), d),
-                 mistakes=[("dilate_d_zeros", lambda a, d: ref.dilate(a, d + 1))])
+                 mistakes=[("dilate_d_zeros", lambda a, d: ref.dilate(a, d + 1))],
+                 situations=("d 1",) * (d == 1) + ("2-D",) * (len(s) == 2) + conv_situations(dtype=dt))
             for s, d, dt in grid]
 
 
@@ -114,7 +130,8 @@ The result has the inputs' float dtype. A kernel larger than the image is a `Val
             hidden=_corr2d,
             invalid=lambda rng: [("the kernel is larger than the image", (normal(rng, (3, 3)), normal(rng, (4, 2))), {})],
             mistakes={
-                'flipped_kernel': "matches the reference computed with the kernel flipped: a layer's convolution is a cross-correlation, do not flip w",
+                'flipped_kernel': "matches the reference computed with the kernel flipped: corr2d is a cross-correlation, do not flip k",
+                'shape_off_by_one': PLANE_OUTPUT_SIZE,
             },
         ),
         Code("""
@@ -151,6 +168,7 @@ libraries call cross-correlation "convolution"; this function is the one that is
             hidden=_convolve2d,
             mistakes={
                 'not_flipped': 'matches a cross-correlation: a true convolution flips the kernel on both axes, k[::-1, ::-1]',
+                'shape_off_by_one': PLANE_OUTPUT_SIZE,
             },
         ),
         Task(
@@ -184,6 +202,7 @@ when `stride < 1` or `pad < 0`, or when the output would be empty.
                 'missing_bias': 'matches the reference without the bias: add b[f] to every output of filter f',
                 'stride_ignored': 'matches the reference computed at stride 1: move the window by `stride`',
                 'pad_ignored': 'matches the reference without padding: zero-pad H and W by `pad` on each side first',
+                'shape_off_by_one': CONV_OUTPUT_SIZE,
             },
         ),
         Code("""
@@ -240,6 +259,7 @@ dilated convolution is a convolution with `dilate(w, d)`. `d < 1` is a `ValueErr
             invalid=lambda rng: [("d < 1", (normal(rng, (2, 3, 3, 3)), 0), {})],
             mistakes={
                 'dilate_d_zeros': 'matches inserting d zeros between elements: dilation d inserts d - 1 zeros',
+                'shape_off_by_one': 'off by one: (..., H, W) becomes (..., (H-1)*d + 1, (W-1)*d + 1)',
             },
         ),
         Code("""

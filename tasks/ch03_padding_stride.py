@@ -14,8 +14,9 @@ from . import Code, Example, Exercise, Markdown, Task, randn
 
 
 def _output_size(rng):
-    # (7, 2, 2, 0) and (10, 4, 3, 1) are not exact divisions: rounding up shows there.
-    grid = [(32, 3, 1, 1, 1), (7, 2, 2, 0, 1), (10, 4, 3, 1, 1), (15, 3, 2, 2, 2), (9, 3, 2, 0, 1)]
+    # stride > 1 in two cases, both inexact divisions (rounding up shows there), pad > 0 in
+    # three, dilation > 1 in two: each weighs about as much as the others.
+    grid = [(32, 3, 1, 1, 1), (7, 2, 2, 0, 1), (10, 4, 3, 1, 1), (15, 3, 1, 2, 2), (9, 3, 1, 0, 3), (12, 5, 1, 0, 1)]
 
     def ceil(n, k, stride=1, pad=0, dilation=1):
         return math.ceil((n + 2 * pad - dilation * (k - 1) - 1) / stride) + 1
@@ -25,17 +26,20 @@ def _output_size(rng):
 
     return [Case("conv_output_size", f"n{n}_k{k}_s{s}_p{p}_d{d}", (n, k),
                  {"stride": s, "pad": p, "dilation": d},
-                 mistakes=[("output_size_ceil", ceil), ("output_size_no_plus_one", no_plus_one)])
+                 mistakes=[("output_size_ceil", ceil), ("output_size_no_plus_one", no_plus_one)],
+                 situations=("stride",) * (s > 1) + ("pad",) * (p > 0) + ("dilation",) * (d > 1))
             for n, k, s, p, d in grid]
 
 
 def _same_padding(rng):
-    grid = [(3, 1), (4, 1), (5, 2), (2, 3), (6, 1)]
+    # an odd total dilation*(k-1), whose extra zero goes after, in half the cases
+    grid = [(3, 1), (4, 1), (5, 2), (2, 3), (6, 1), (7, 1)]
 
     def extra_before(k, dilation=1):
         return tuple(reversed(ref.same_padding(k, dilation)))
 
-    return [Case("same_padding", f"k{k}_d{d}", (k,), {"dilation": d}, mistakes=[("extra_before", extra_before)])
+    return [Case("same_padding", f"k{k}_d{d}", (k,), {"dilation": d}, mistakes=[("extra_before", extra_before)],
+                 situations=("odd total",) * (d * (k - 1) % 2) + ("dilation",) * (d > 1))
             for k, d in grid]
 
 
@@ -47,7 +51,9 @@ def _zero_pad(rng):
         return np.pad(x, pad if isinstance(pad, int) else max(pad))
 
     return [Case("zero_pad", f"x{'x'.join(map(str, s))}_pad{p}_{np.dtype(dt)}", (normal(rng, s, dt), p),
-                 mistakes=[("pads_all_axes", pads_all_axes)], pad=p if isinstance(p, int) else 0)
+                 mistakes=[("pads_all_axes", pads_all_axes)],
+                 situations=("pair",) * isinstance(p, tuple) + ("pad 0",) * (p == 0)
+                 + ("float32",) * (np.dtype(dt) == np.float32))
             for s, p, dt in grid]
 
 
@@ -67,7 +73,8 @@ def _full_pads_k(x, k, mode):
 def _corr1d(rng):
     grid = [(9, 3, "valid"), (8, 4, "same"), (7, 3, "same"), (6, 2, "full"), (10, 3, "full")]
     return [Case("corr1d", f"x{n}_k{m}_{mode}", (normal(rng, (n,)), normal(rng, (m,)), mode),
-                 mistakes=[("same_extra_before", _same_extra_before), ("full_pads_k", _full_pads_k)])
+                 mistakes=[("same_extra_before", _same_extra_before), ("full_pads_k", _full_pads_k)],
+                 situations=(mode,) * (mode != "valid") + ("even kernel",) * (m % 2 == 0))
             for n, m, mode in grid]
 
 
@@ -142,7 +149,8 @@ Examples: `same_padding(3)` is `(1, 1)`, `same_padding(4)` is `(1, 2)`.
             ),
             hidden=_same_padding,
             mistakes={
-                'extra_before': 'matches putting the odd extra zero before: for an even kernel the extra zero goes after',
+                'extra_before': 'matches putting the odd extra zero before: when dilation*(k-1) is odd the extra zero '
+                                'goes after',
             },
         ),
         Task(
@@ -161,6 +169,8 @@ Pad the two spatial axes of `x` (N, C, H, W) with zeros: `pad_h` rows above and 
             hidden=_zero_pad,
             mistakes={
                 'pads_all_axes': 'matches padding every axis: pad only H and W (axes 2 and 3), never N and C',
+                'shape_off_by_one': 'off by one: the result is (N, C, H + 2*pad_h, W + 2*pad_w), pad_h zeros above and '
+                                    'below, pad_w left and right',
             },
         ),
         Task(
@@ -185,6 +195,8 @@ valid `[6.]`, same `[3., 6., 5.]`, full `[1., 3., 6., 5., 3.]`.
             mistakes={
                 'same_extra_before': "'same' matches putting the odd extra zero before: pad as same_padding(len(k)), the extra zero after",
                 'full_pads_k': "'full' matches padding len(k) zeros on each side: full pads len(k) - 1",
+                'shape_off_by_one': "off by one: with x of n and k of m values, 'valid' gives n - m + 1 values, "
+                                    "'same' n and 'full' n + m - 1",
             },
         ),
         Code("""

@@ -11,13 +11,26 @@ import solutions as ref
 from . import Code, Example, Exercise, Markdown, Task, grey_photo, randn
 
 
-POOL_GRID = [  # x shape, pool, stride, tied values?, dtype: overlapping windows when stride < pool
+# x shape, pool, stride, tied values?, dtype. Each situation a pooling function must handle is in
+# two or three of the six cases, never most of them: tied maxima, overlapping windows (stride <
+# pool), leftover rows or columns that no window covers, float32.
+POOL_GRID = [
     ((2, 3, 6, 8), 2, 2, True, np.float64),
-    ((1, 2, 7, 7), 3, 2, True, np.float64),
+    ((1, 2, 7, 7), 3, 2, False, np.float64),
     ((2, 2, 5, 6), 2, 1, False, np.float32),
     ((1, 2, 9, 7), 3, 3, True, np.float64),
     ((2, 1, 6, 5), 3, 1, False, np.float64),
+    ((2, 2, 7, 5), 2, 2, False, np.float32),
 ]
+POOL_OUTPUT_SIZE = ("off by one: Hout = (H - pool) // stride + 1 (Wout likewise); the last window that fits counts, "
+                    "rows or columns left over are dropped")
+
+
+def pool_situations(x_shape, pool, stride, tied, dtype):
+    """What a pooling case exercises beyond disjoint windows that tile x exactly, float64, no ties."""
+    leftover = (x_shape[2] - pool) % stride or (x_shape[3] - pool) % stride
+    return (("ties",) * tied + ("overlap",) * (stride < pool) + ("leftover",) * bool(leftover)
+            + ("float32",) * (np.dtype(dtype) == np.float32))
 
 
 def _windows(x_shape, pool, stride):
@@ -74,7 +87,8 @@ def _pool_cases(function, rng, backward, mistakes=()):
         args = (normal(rng, x_shape[:2] + (Hout, Wout), dtype), x) if backward else (x,)
         name = f"x{'x'.join(map(str, x_shape))}_pool{pool}_s{stride}{'_ties' if tied else ''}_{np.dtype(dtype)}"
         cases.append(Case(function, name, args, {"pool": pool, "stride": stride}, mistakes=list(mistakes),
-                          factors={"pool*pool": pool * pool}, outputs=("dx",) if backward else ("out",)))
+                          factors={"pool*pool": pool * pool}, outputs=("dx",) if backward else ("out",),
+                          situations=pool_situations(x_shape, pool, stride, tied, dtype)))
     return cases
 
 
@@ -103,7 +117,8 @@ def _global(function, rng):
     # channels-last confusion: (N, C, H, W) read as (N, H*W, C)
     wrong.append(("wrong_axes", lambda x: reduce(x.reshape(x.shape[0], -1, x.shape[1]), axis=1)))
     return [Case(function, f"x{'x'.join(map(str, s))}_{np.dtype(dt)}", (normal(rng, s, dt),), mistakes=wrong,
-                 factors={"H*W": s[2] * s[3]}) for s, dt in grid]
+                 factors={"H*W": s[2] * s[3]}, situations=("float32",) * (np.dtype(dt) == np.float32))
+            for s, dt in grid]
 
 
 def _upsample(function, rng):
@@ -120,12 +135,13 @@ def _upsample(function, rng):
                     for a, b in [(1, 1), (0, 1), (1, 0)]] + [
             ("wrong_corner", lambda x, f: corner(x, f, f // 2, f // 2))]
     return [Case(function, f"x{'x'.join(map(str, s))}_factor{f}_{np.dtype(dt)}", (normal(rng, s, dt), f),
-                 mistakes=mistakes) for s, f, dt in grid]
+                 mistakes=mistakes, situations=("factor 1",) * (f == 1) + ("float32",) * (np.dtype(dt) == np.float32))
+            for s, f, dt in grid]
 
 
 def _max_unpool(rng):
     grid = [((2, 3, 6, 8), 2, True, np.float64), ((1, 2, 9, 6), 3, True, np.float64),
-            ((2, 2, 4, 6), 2, False, np.float32), ((1, 1, 7, 5), 2, True, np.float64)]
+            ((2, 2, 4, 6), 2, False, np.float32), ((1, 1, 7, 5), 2, False, np.float64)]
 
     def top_left(y, x, pool=2, stride=2):
         out = np.zeros(x.shape, dtype=y.dtype)
@@ -140,7 +156,8 @@ def _max_unpool(rng):
         y = normal(rng, x_shape[:2] + (Hout, Wout), dtype)
         cases.append(Case("max_unpool", f"x{'x'.join(map(str, x_shape))}_pool{pool}{'_ties' if tied else ''}"
                                         f"_{np.dtype(dtype)}", (y, x), {"pool": pool, "stride": pool},
-                          mistakes=[("unpool_top_left", top_left)]))
+                          mistakes=[("unpool_top_left", top_left)],
+                          situations=pool_situations(x_shape, pool, pool, tied, dtype)))
     return cases
 
 
@@ -169,6 +186,7 @@ All functions take NCHW arrays and work on every (sample, channel) separately.
                      lambda r: (randn(r, 1, 1, 5, 5, dtype="float32"), 2, 2)),
             ),
             hidden=lambda rng: _pool_cases("max_pool_forward", rng, False),
+            mistakes={'shape_off_by_one': POOL_OUTPUT_SIZE},
         ),
         Task(
             name="avg_pool_forward",
@@ -182,6 +200,7 @@ window. Keep `x`'s float dtype.
                 Example("x (1, 2, 6, 5), pool 3, stride 1", lambda r: (randn(r, 1, 2, 6, 5), 3, 1)),
             ),
             hidden=lambda rng: _pool_cases("avg_pool_forward", rng, False),
+            mistakes={'shape_off_by_one': POOL_OUTPUT_SIZE},
         ),
         Code("""
 # Pooling a real photo: max keeps the bright details, average blurs. Each is 4x smaller.
@@ -256,7 +275,9 @@ Average every feature map over all its pixels: `out[n, c] = mean_{h, w} x[n, c, 
             examples=(Example("x (2, 3, 4, 5)", lambda r: (randn(r, 2, 3, 4, 5),)),),
             hidden=lambda rng: _global("global_avg_pool", rng),
             mistakes={
-                'wrong_axes': 'matches statistics (or a reduction) over the wrong axes: check the axes you reduce over',
+                'wrong_axes': 'matches a mean over the wrong axes: average over H and W (axes 2 and 3) of each '
+                              'sample and channel',
+                'shape_hw_swapped': 'the result is transposed: it is (N, C), one row per sample',
             },
         ),
         Task(
@@ -266,7 +287,9 @@ Average every feature map over all its pixels: `out[n, c] = mean_{h, w} x[n, c, 
             examples=(Example("x (2, 3, 4, 5)", lambda r: (randn(r, 2, 3, 4, 5),)),),
             hidden=lambda rng: _global("global_max_pool", rng),
             mistakes={
-                'wrong_axes': 'matches statistics (or a reduction) over the wrong axes: check the axes you reduce over',
+                'wrong_axes': 'matches a maximum over the wrong axes: take the maximum over H and W (axes 2 and 3) '
+                              'of each sample and channel',
+                'shape_hw_swapped': 'the result is transposed: it is (N, C), one row per sample',
             },
         ),
         Task(

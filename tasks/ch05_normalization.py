@@ -58,11 +58,16 @@ def _name(shape, dtype, scale):
     return f"x{'x'.join(map(str, shape))}_{np.dtype(dtype)}" + ("_small_spread" if scale < 0.1 else "")
 
 
+def _situations(shape, dtype, scale):
+    """What a normalisation case exercises beyond a float64 batch of ordinary spread."""
+    return ("float32",) * (np.dtype(dtype) == np.float32) + ("small spread",) * (scale < 0.1)
+
+
 def _forward_cases(function, rng, grid, mistakes, outputs=("out",)):
     cases = []
     for shape, dtype, scale in grid:
         cases.append(Case(function, _name(shape, dtype, scale), _inputs(rng, shape, dtype, scale),
-                          mistakes=mistakes, outputs=outputs))
+                          mistakes=mistakes, outputs=outputs, situations=_situations(shape, dtype, scale)))
     return cases
 
 
@@ -92,7 +97,8 @@ def _update_running_stats(rng):
         rv, var = rng.uniform(0.5, 2, D).astype(dtype), rng.uniform(0.5, 2, D).astype(dtype)
         cases.append(Case("update_running_stats", f"D{D}_n{n}_momentum{momentum}_{np.dtype(dtype)}",
                           (rm, rv, mean, var, n), {"momentum": momentum}, outputs=("new_mean", "new_var"),
-                          mistakes=[("momentum_flipped", flipped), ("biased_running_var", biased)]))
+                          mistakes=[("momentum_flipped", flipped), ("biased_running_var", biased)],
+                          situations=_situations((D,), dtype, 1.0)))
     return cases
 
 
@@ -106,7 +112,8 @@ def _batchnorm_inference(rng):
         C = shape[1]
         rm, rv = normal(rng, (C,), dtype), rng.uniform(0.5, 3, C).astype(dtype)
         cases.append(Case("batchnorm_inference", _name(shape, dtype, scale), (x, g, b, rm, rv),
-                          mistakes=[("uses_batch_stats", batch_stats)]))
+                          mistakes=[("uses_batch_stats", batch_stats)],
+                          situations=_situations(shape, dtype, scale) + ("NCHW",) * (len(shape) == 4)))
     return cases
 
 
@@ -130,7 +137,7 @@ def _backward_cases(function, rng, grid, stat_axes, param_axes):
         N = shape[0]
         cases.append(Case(function, _name(shape, dtype, scale), (dout, x, g), outputs=("dx", "dgamma", "dbeta"),
                           mistakes=_backward_mistakes(stat_axes, param_axes),
-                          factors={"N": N, "1/N": 1 / N}))
+                          factors={"N": N, "1/N": 1 / N}, situations=_situations(shape, dtype, scale)))
     return cases
 
 
@@ -148,7 +155,8 @@ def _groupnorm(rng):
                     ("wrong_axes", lambda x, g, b, groups, eps=1e-5: _norm(x, g, b, eps, (0, 2, 3))),
                     ("wrong_axes", lambda x, g, b, groups, eps=1e-5: _norm(x, g, b, eps, (2, 3)))]
         cases.append(Case("groupnorm_forward", f"{_name(shape, dtype, scale)}_groups{G}", (x, g, b, G),
-                          mistakes=mistakes))
+                          mistakes=mistakes, situations=_situations(shape, dtype, scale)
+                          + ("one group",) * (G == 1) + ("a channel per group",) * (G == shape[1])))
     return cases
 
 
@@ -187,7 +195,8 @@ Return the tuple `(out, mean, var)`.
             mistakes={
                 'unbiased_var': 'matches the unbiased variance (ddof=1): normalising uses the biased variance (divide by n)',
                 'eps_outside_sqrt': 'matches (x - mean) / (sqrt(var) + eps): eps goes inside the root, sqrt(var + eps)',
-                'wrong_axes': 'matches statistics (or a reduction) over the wrong axes: check the axes you reduce over',
+                'wrong_axes': 'matches statistics over the wrong axes: batch norm takes the mean and variance of each '
+                              'feature over the batch (axis 0)',
             },
         ),
         Task(
@@ -251,7 +260,7 @@ where bars are means over the batch. Return `(dx, dgamma, dbeta)`.
             mistakes={
                 'dx_ignores_stats': 'matches dx = dout * gamma / std: the mean and variance depend on x as well; add their gradient terms',
                 'dgamma_is_dbeta': 'matches dbeta: dgamma is the sum of dout * xhat, not of dout',
-                'dbeta_mean': 'matches a mean: dbeta is the sum of dout over the batch (and pixels)',
+                'dbeta_mean': 'matches a mean: dbeta is the sum of dout over the batch (axis 0)',
             },
         ),
         Task(
@@ -272,7 +281,8 @@ and all pixels `(N, H, W)`; `gamma[c]`, `beta[c]` scale and shift channel `c`. R
             mistakes={
                 'unbiased_var': 'matches the unbiased variance (ddof=1): normalising uses the biased variance (divide by n)',
                 'eps_outside_sqrt': 'matches (x - mean) / (sqrt(var) + eps): eps goes inside the root, sqrt(var + eps)',
-                'wrong_axes': 'matches statistics (or a reduction) over the wrong axes: check the axes you reduce over',
+                'wrong_axes': 'matches statistics over the wrong axes: take the mean and variance of each channel over '
+                              'N, H and W (axes 0, 2 and 3)',
                 'per_pixel_stats': 'matches statistics over N only (one per pixel): spatial batch norm averages over N, H and W for each channel',
             },
         ),
@@ -291,7 +301,7 @@ with every sum and mean over `(N, H, W)` for each channel. Return `(dx, dgamma, 
             mistakes={
                 'dx_ignores_stats': 'matches dx = dout * gamma / std: the mean and variance depend on x as well; add their gradient terms',
                 'dgamma_is_dbeta': 'matches dbeta: dgamma is the sum of dout * xhat, not of dout',
-                'dbeta_mean': 'matches a mean: dbeta is the sum of dout over the batch (and pixels)',
+                'dbeta_mean': 'matches a mean: dbeta is the sum of dout over N, H and W (axes 0, 2 and 3)',
             },
         ),
         Task(
@@ -311,7 +321,8 @@ behaves the same in training and inference and does not depend on the batch.
             mistakes={
                 'unbiased_var': 'matches the unbiased variance (ddof=1): normalising uses the biased variance (divide by n)',
                 'eps_outside_sqrt': 'matches (x - mean) / (sqrt(var) + eps): eps goes inside the root, sqrt(var + eps)',
-                'wrong_axes': 'matches statistics (or a reduction) over the wrong axes: check the axes you reduce over',
+                'wrong_axes': 'matches statistics over the wrong axes: layer norm takes the mean and variance of each '
+                              'sample over its D features (axis 1)',
             },
         ),
         Task(
@@ -329,7 +340,7 @@ the formula of `batchnorm_backward` with the axes swapped. Return `(dx, dgamma, 
             mistakes={
                 'dx_ignores_stats': 'matches dx = dout * gamma / std: the mean and variance depend on x as well; add their gradient terms',
                 'dgamma_is_dbeta': 'matches dbeta: dgamma is the sum of dout * xhat, not of dout',
-                'dbeta_mean': 'matches a mean: dbeta is the sum of dout over the batch (and pixels)',
+                'dbeta_mean': 'matches a mean: dbeta is the sum of dout over the batch (axis 0)',
             },
         ),
         Task(
@@ -353,7 +364,8 @@ and biased variance over the group's channels and all pixels; then apply `gamma[
                 'group_interleaved': 'matches groups made of channels c % G: a group is a contiguous block of C // G channels',
                 'unbiased_var': 'matches the unbiased variance (ddof=1): normalising uses the biased variance (divide by n)',
                 'eps_outside_sqrt': 'matches (x - mean) / (sqrt(var) + eps): eps goes inside the root, sqrt(var + eps)',
-                'wrong_axes': 'matches statistics (or a reduction) over the wrong axes: check the axes you reduce over',
+                'wrong_axes': 'matches statistics over the wrong axes: take the mean and variance of each sample and '
+                              'group over the group\'s channels and all pixels',
             },
         ),
         Task(
@@ -370,7 +382,8 @@ per group: you may call `groupnorm_forward`.)
             mistakes={
                 'unbiased_var': 'matches the unbiased variance (ddof=1): normalising uses the biased variance (divide by n)',
                 'eps_outside_sqrt': 'matches (x - mean) / (sqrt(var) + eps): eps goes inside the root, sqrt(var + eps)',
-                'wrong_axes': 'matches statistics (or a reduction) over the wrong axes: check the axes you reduce over',
+                'wrong_axes': 'matches statistics over the wrong axes: take the mean and variance of each feature map '
+                              'x[n, c] over its H and W (axes 2 and 3)',
             },
         ),
         Code("""

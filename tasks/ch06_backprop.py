@@ -14,7 +14,12 @@ from autograder.protocol import Probe
 import solutions as ref
 
 from . import CONV_BACKWARD_EXAMPLES, Code, Example, Exercise, Markdown, Task, randn
-from .ch02_convolution import CONV_GRID, conv_case_name, conv_inputs
+from .ch02_convolution import CONV_GRID, conv_case_name, conv_inputs, conv_situations
+
+# numerical_gradient perturbs x in place and must put it back bit-identical: one of the task's
+# four requirements (centred differences, weighting by dout, dx's shape and dtype, x put back),
+# so a right gradient with x not put back exactly earns the other three quarters.
+RESTORE_SHARE = 0.25
 
 
 def _forward_difference(f, x, dout, h=1e-5):
@@ -42,7 +47,8 @@ def _numerical_gradient(rng):
                           mistakes=[("forward_difference", _forward_difference),
                                     ("ignores_dout", lambda f, x, dout, h=1e-5: ref.numerical_gradient(
                                         build(f.name, f.args), x.copy(), np.ones_like(dout), h))],
-                          outputs=("dx",), mutation_id="x_not_restored"))
+                          outputs=("dx",), mutation_id="x_not_restored", restore_share=RESTORE_SHARE,
+                          situations=("default h",) * (h is None)))
     return cases
 
 
@@ -97,20 +103,21 @@ def conv_backward_cases(function, rng):
         dout = normal(rng, (x_shape[0], w_shape[0], Hout, Wout), dtype)
         N = x_shape[0]
         cases.append(Case(function, conv_case_name(x_shape, w_shape, stride, pad, dtype), (dout, x, w, b),
-                          {"stride": stride, "pad": pad}, mistakes=CONV_BACKWARD_MISTAKES, pad=pad,
+                          {"stride": stride, "pad": pad}, mistakes=CONV_BACKWARD_MISTAKES, crop=pad,
                           outputs=("dx", "dw", "db"), factors={"N": N, "1/N": 1 / N},
-                          reference=getattr(ref, function)))
+                          situations=conv_situations(stride, pad, dtype), reference=getattr(ref, function)))
     return cases
 
 
 def _conv_transpose(rng):
     grid = [((2, 3, 4, 5), (3, 2, 3, 3), 1, 0, np.float64), ((1, 2, 3, 4), (2, 3, 3, 2), 2, 1, np.float64),
-            ((2, 2, 3, 3), (2, 2, 4, 4), 2, 1, np.float32), ((1, 3, 2, 3), (3, 2, 2, 3), 3, 0, np.float64)]
+            ((2, 2, 3, 3), (2, 2, 4, 4), 1, 1, np.float32), ((1, 3, 2, 3), (3, 2, 2, 3), 3, 0, np.float64)]
     cases = []
     for x_shape, w_shape, stride, pad, dtype in grid:
         x, w = normal(rng, x_shape, dtype), normal(rng, w_shape, dtype)
         cases.append(Case("conv_transpose_forward", conv_case_name(x_shape, w_shape, stride, pad, dtype), (x, w),
-                          {"stride": stride, "pad": pad}, pad=pad, mistakes=[
+                          {"stride": stride, "pad": pad}, crop=pad, situations=conv_situations(stride, pad, dtype),
+                          mistakes=[
                               ("transpose_kernel_flipped", lambda x, w, stride=1, pad=0: ref.conv_transpose_forward(
                                   x, w[:, :, ::-1, ::-1], stride, pad)),
                               ("transpose_no_crop", lambda x, w, stride=1, pad=0: ref.conv_transpose_forward(
@@ -184,7 +191,9 @@ Return `dx` with `x`'s shape and dtype. `f` depends on `x` only through its argu
             mistakes={
                 'forward_difference': 'matches one-sided differences (L(x+h) - L(x)) / h: use centred differences (L(x+h) - L(x-h)) / (2h)',
                 'ignores_dout': 'matches the gradient of sum(f(x)): the loss is sum(f(x) * dout)',
-                'x_not_restored': 'x is not bit-identical after the call: put back the exact old value of every element you perturb',
+                'x_not_restored': 'perturb only x, and put each element back bit-identical: save x[i] before perturbing '
+                                  'it and assign the saved value back (x[i] += h then x[i] -= h is not exact in '
+                                  'floating point)',
             },
         ),
         Task(
@@ -258,6 +267,8 @@ overlapping copies add up; finally `pad` rows and columns are cropped from each 
             mistakes={
                 'transpose_kernel_flipped': 'matches the kernel flipped: a transposed conv stamps w as it is',
                 'transpose_no_crop': 'matches the output before cropping: crop pad rows and columns from each side',
+                'shape_off_by_one': 'off by one: the output has (H-1)*stride - 2*pad + HH rows and '
+                                    '(W-1)*stride - 2*pad + WW columns',
             },
         ),
         Code("""

@@ -5,17 +5,21 @@ notebook's cells are EXERCISE, in order.
 """
 import numpy as np
 
+from autograder.baselines import BASELINES
 from autograder.cases import Case, normal, only_where_windows_overlap, window_coverage
+from autograder.checks import Speed
 import solutions as ref
 
 from . import CONV_BACKWARD_EXAMPLES, CONV_FORWARD_EXAMPLES, Code, Example, Exercise, Markdown, Task, randn
-from .ch02_convolution import CONV_GRID, conv_case_name, conv_forward_cases
-from .ch06_backprop import conv_backward_cases
+from .ch02_convolution import (CONV_FORWARD_MISTAKES, CONV_GRID, CONV_OUTPUT_SIZE, conv_case_name, conv_forward_cases,
+                               conv_situations)
+from .ch06_backprop import CONV_BACKWARD_MISTAKES, conv_backward_cases
 
 
 SPEED_X, SPEED_W = (8, 16, 16, 16), (16, 16, 3, 3)
 
 
+# The speed rule: at least this many times faster than the per-output-value baseline.
 SPEED_RATIO = 10.0
 
 
@@ -51,23 +55,25 @@ def _col2im_overlap(cols, x_shape, HH, WW, stride=1, pad=0):
 
 def _im2col(rng):
     cases = []
-    for x_shape, w_shape, stride, pad, dtype in CONV_GRID[:4]:
+    for x_shape, w_shape, stride, pad, dtype in CONV_GRID:
         x = normal(rng, x_shape, dtype)
         cases.append(Case("im2col", conv_case_name(x_shape, w_shape, stride, pad, dtype),
                           (x, w_shape[2], w_shape[3]), {"stride": stride, "pad": pad},
-                          mistakes=[("row_order", _row_order), ("col_order", _col_order)], outputs=("cols",)))
+                          mistakes=[("row_order", _row_order), ("col_order", _col_order)], outputs=("cols",),
+                          situations=conv_situations(stride, pad, dtype)))
     return cases
 
 
 def _col2im(rng):
     cases = []
-    for x_shape, w_shape, stride, pad, dtype in CONV_GRID[:4]:
+    for x_shape, w_shape, stride, pad, dtype in CONV_GRID:
         HH, WW = w_shape[2:]
         Hout, Wout = (x_shape[2] + 2 * pad - HH) // stride + 1, (x_shape[3] + 2 * pad - WW) // stride + 1
         cols = normal(rng, (x_shape[1] * HH * WW, x_shape[0] * Hout * Wout), dtype)
         cases.append(Case("col2im", conv_case_name(x_shape, w_shape, stride, pad, dtype),
-                          (cols, x_shape, HH, WW), {"stride": stride, "pad": pad}, pad=pad, outputs=("dx",),
-                          mistakes=[("col2im_assign", _col2im_assign), ("col2im_assign", _col2im_overlap)]))
+                          (cols, x_shape, HH, WW), {"stride": stride, "pad": pad}, crop=pad, outputs=("dx",),
+                          mistakes=[("col2im_assign", _col2im_assign), ("col2im_assign", _col2im_overlap)],
+                          situations=conv_situations(stride, pad, dtype)))
     return cases
 
 
@@ -81,9 +87,13 @@ def _speed_args(function, rng):
 def speed_case(function, rng):
     """The contract's speed test: >= SPEED_RATIO times the per-output-value baseline, best of 3
     timings, each on new inputs."""
-    return Case(function, "speed_x8x16x16x16_w16x16x3x3_s1_p1", _speed_args(function, rng), {"stride": 1, "pad": 1},
-                kind="speed", outputs=("out",) if function == "conv_forward_im2col" else ("dx", "dw", "db"),
-                reference=getattr(ref, function), timing=[_speed_args(function, rng) for _ in range(3)])
+    args = _speed_args(function, rng)
+    check = Speed(SPEED_RATIO, BASELINES[function], timing=[_speed_args(function, rng) for _ in range(3)])
+    forward = function == "conv_forward_im2col"
+    return Case(function, "speed_x8x16x16x16_w16x16x3x3_s1_p1", args, {"stride": 1, "pad": 1}, check=check,
+                outputs=("out",) if forward else ("dx", "dw", "db"),
+                mistakes=CONV_FORWARD_MISTAKES if forward else CONV_BACKWARD_MISTAKES,
+                situations=("speed", "pad"), reference=getattr(ref, function))
 
 
 EXERCISE = Exercise(
@@ -120,6 +130,7 @@ Avoid a Python loop over output positions: loop over the `HH*WW` kernel offsets 
             mistakes={
                 'row_order': 'rows are ordered (i, j, c): the row index is (c, i, j) in C order',
                 'col_order': 'columns are ordered (oh, ow, n): the column index is (n, oh, ow) in C order',
+                'shape_hw_swapped': 'the matrix is transposed: cols is (C*HH*WW, N*Hout*Wout), one column per window',
             },
         ),
         Task(
@@ -150,13 +161,15 @@ The conv layer of chapter 2 (same inputs, same output), computed as
 `(F, N*Hout*Wout)` to `(N, F, Hout, Wout)`. Graded for speed as well as correctness.
 """,
             examples=CONV_FORWARD_EXAMPLES,
-            hidden=lambda rng: conv_forward_cases("conv_forward_im2col", rng)[:4] + [
+            hidden=lambda rng: conv_forward_cases("conv_forward_im2col", rng) + [
                 speed_case("conv_forward_im2col", rng)],
             mistakes={
                 'flipped_kernel': "matches the reference computed with the kernel flipped: a layer's convolution is a cross-correlation, do not flip w",
                 'missing_bias': 'matches the reference without the bias: add b[f] to every output of filter f',
                 'stride_ignored': 'matches the reference computed at stride 1: move the window by `stride`',
                 'pad_ignored': 'matches the reference without padding: zero-pad H and W by `pad` on each side first',
+                'shape_off_by_one': CONV_OUTPUT_SIZE,
+                'too_slow': 'use one matrix product over im2col columns instead of Python loops over output positions',
             },
         ),
         Task(
@@ -170,7 +183,7 @@ Backward pass of `conv_forward_im2col`, returning `(dx, dw, db)` as in chapter 6
 `db = dout.sum(axis=(0, 2, 3))`. Graded for speed as well as correctness.
 """,
             examples=CONV_BACKWARD_EXAMPLES,
-            hidden=lambda rng: conv_backward_cases("conv_backward_im2col", rng)[:4] + [
+            hidden=lambda rng: conv_backward_cases("conv_backward_im2col", rng) + [
                 speed_case("conv_backward_im2col", rng)],
             mistakes={
                 'dw_last_sample': 'is the reference dw of the last sample only: accumulate over the batch (+=)',
@@ -179,6 +192,8 @@ Backward pass of `conv_forward_im2col`, returning `(dx, dw, db)` as in chapter 6
                 'dx_overwrite': 'matches overwriting dx where windows overlap: their contributions add up (+=)',
                 'backward_ignores_stride': 'matches windows moved by 1 instead of stride: output (i, j) reads rows i*stride to i*stride + HH - 1',
                 'dx_not_cropped': 'dx still includes the padding: crop pad rows and columns from each side',
+                'too_slow': 'compute dw and dx with matrix products over im2col columns (and col2im) instead of Python '
+                            'loops over output positions',
             },
         ),
         Code("""

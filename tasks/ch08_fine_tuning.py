@@ -2,7 +2,7 @@
 
 fine_tune is not compared with a reference: its one case calls the student's
 fine_tune(*outcome.task_inputs()) in the sandbox with outcome.TIME_LIMIT_SECONDS for that call,
-then scores the returned parameters with outcome.check_fine_tune: all of its points if the
+then scores the returned parameters with outcome.HeldoutAccuracy: all of its points if the
 held-out accuracy reaches outcome.THRESHOLD, none otherwise (autograder/outcome.py states the
 task). Everything the course knows about each graded function is its Task record below.
 """
@@ -29,14 +29,15 @@ def _fc_to_conv(rng):
     grid = [(4, (3, 2, 5), np.float64), (2, (1, 4, 4), np.float32), (5, (2, 3, 3), np.float64)]
     return [Case("fc_to_conv", f"K{K}_in{'x'.join(map(str, s))}_{np.dtype(dt)}",
                  (normal(rng, (K, int(np.prod(s))), dt), normal(rng, (K,), dt), s), outputs=("w", "b"),
-                 mistakes=[("hwc_order", _hwc), ("hwc_order", _hwc_unpermuted)])
+                 mistakes=[("hwc_order", _hwc), ("hwc_order", _hwc_unpermuted)],
+                 situations=("float32",) * (np.dtype(dt) == np.float32))
             for K, s, dt in grid]
 
 
 def _fine_tune(rng):
     # the inputs are fixed (the task's training split), so rng is not used; they are loaded by
     # the check, not here: building the cases must stay cheap for every other use of the grid
-    return [Case("fine_tune", "heldout_accuracy", (), check=outcome.check_fine_tune, seconds=outcome.TIME_LIMIT_SECONDS,
+    return [Case("fine_tune", "heldout_accuracy", (), check=outcome.HeldoutAccuracy(), seconds=outcome.TIME_LIMIT_SECONDS,
                  label="fine_tune(params (8 pretrained arrays), x_train (646, 1, 8, 8), y_train (646,))")]
 
 

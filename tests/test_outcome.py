@@ -117,7 +117,8 @@ def test_fine_tune_is_graded_after_fc_to_conv_with_the_tasks_points():
 
 def test_fine_tune_is_one_all_or_nothing_case_with_its_own_time_limit():
     cases = build_cases("ch08_fine_tuning", 0, functions={"fine_tune"})
-    assert [(c.points, c.seconds) for c in cases] == [(outcome.MAX_POINTS, outcome.TIME_LIMIT_SECONDS)]
+    assert [(c.points, c.seconds, c.kind) for c in cases] == [(outcome.MAX_POINTS, outcome.TIME_LIMIT_SECONDS,
+                                                                "outcome")]
 
 
 def test_the_time_budget_of_a_submission_leaves_room_for_the_whole_fine_tune_call():
@@ -156,34 +157,34 @@ def test_a_real_fine_tune_in_the_sandbox_earns_every_point_and_says_its_accuracy
 def test_returning_the_params_untouched_fails_saying_the_accuracy_and_the_threshold():
     result = grade_fine_tune(returns("params"))
     assert not result.passed and result.points == 0
-    assert "[below_threshold]" in result.message
+    assert result.mistakes == ["below_threshold"]
     assert "held-out accuracy 0.180" in result.message and "below the threshold 0.90" in result.message
     assert "exactly the pretrained ones" in result.message
 
 
 BAD_RETURNS = {
     "renamed_key": (returns('{("fc2.weight" if k == "fc2.W" else k): v for k, v in params.items()}'),
-                    ["[wrong_keys]", "lacks fc2.W"]),
-    "extra_key": (returns('dict(params, fc3=np.zeros(3))'), ["[wrong_keys]", "unexpected entries fc3"]),
+                    "wrong_keys", ["lacks fc2.W"]),
+    "extra_key": (returns('dict(params, fc3=np.zeros(3))'), "wrong_keys", ["unexpected entries fc3"]),
     "ten_class_head": (returns('dict(params, **{"fc2.W": np.zeros((10, 64)), "fc2.b": np.zeros(10)})'),
-                       ["[wrong_shape]", "fc2.W has shape (10, 64), expected (5, 64)"]),
-    "diverged": (returns('dict(params, **{"fc1.W": params["fc1.W"] * np.nan})'),
-                 ["[nan_or_inf]", "fc1.W contains NaN"]),
-    "none": ("def fine_tune(params, x_train, y_train):\n    params['fc2.b'] += 1\n", ["[returns_none]"]),
-    "list_of_arrays": (returns("list(params.values())"), ["[wrong_type]", "returned a list"]),
-    "generator": (returns("(v for v in params.values())"), ["[wrong_type]", "generator", "return a dict"]),
+                       "wrong_shape", ["fc2.W has shape (10, 64), expected (5, 64)"]),
+    "diverged": (returns('dict(params, **{"fc1.W": params["fc1.W"] * np.nan})'), "nan_or_inf", ["fc1.W contains NaN"]),
+    "none": ("def fine_tune(params, x_train, y_train):\n    params['fc2.b'] += 1\n", "returns_none",
+             ["returned None"]),
+    "list_of_arrays": (returns("list(params.values())"), "wrong_type", ["returned a list"]),
+    "generator": (returns("(v for v in params.values())"), "wrong_type", ["generator", "return a dict"]),
     "object_array": (returns('dict(params, **{"fc2.b": np.array([None] * 5)})'),
-                     ["[wrong_type]", "fc2.b is not a numpy array of numbers", "dtype object"]),
-    "integer_key": (returns("{**params, 3: 1}"), ["[wrong_type]", "keys must be str"]),
+                     "wrong_type", ["fc2.b is not a numpy array of numbers", "dtype object"]),
+    "integer_key": (returns("{**params, 3: 1}"), "wrong_type", ["keys must be str"]),
 }
 
 
 @pytest.mark.sandbox
 @pytest.mark.parametrize("name", BAD_RETURNS)
 def test_an_unusable_returned_network_fails_with_a_message_saying_what_is_wrong(name):
-    source, words = BAD_RETURNS[name]
+    source, mistake, words = BAD_RETURNS[name]
     result = grade_fine_tune(source)
-    assert not result.passed and result.points == 0
+    assert not result.passed and result.points == 0 and result.mistakes == [mistake]
     assert all(w in result.message for w in words), result.message
 
 
@@ -192,7 +193,7 @@ def test_a_fine_tune_that_loops_forever_times_out_at_the_tasks_limit(monkeypatch
     monkeypatch.setattr(outcome, "TIME_LIMIT_SECONDS", 2)  # the real 120 s, shortened for the test
     start = time.monotonic()
     result = grade_fine_tune("def fine_tune(params, x_train, y_train):\n    while True:\n        pass\n")
-    assert not result.passed and "[timeout]" in result.message and "within 2 s" in result.message
+    assert not result.passed and result.mistakes == ["timeout"] and "within 2 s" in result.message
     assert time.monotonic() - start < 30
 
 
@@ -201,4 +202,4 @@ def test_the_tasks_limit_replaces_the_per_call_limit_for_fine_tune_only():
     """A fine_tune slower than the grader's per-call limit still runs to the end (and is judged)."""
     slow = "import time\n\n\n" + returns("params").replace("    return", "    time.sleep(2.5)\n    return")
     result = grade_fine_tune(slow, call_seconds=1.0)
-    assert "[timeout]" not in result.message and "[below_threshold]" in result.message
+    assert result.mistakes == ["below_threshold"]

@@ -40,6 +40,10 @@ MUTANTS = {
         A, "conv_backward_naive", ("if dout.shape != (N, F, Hout, Wout):", "if dout.shape != (N, F, H, W):"))),
     "transpose_kernel_flipped": ("conv_transpose_forward", "transpose_kernel_flipped", edit(
         A, "conv_transpose_forward", ('"nc,cfij->nfij", x[:, :, h, wi], w)', '"nc,cfij->nfij", x[:, :, h, wi], w[:, :, ::-1, ::-1])'))),
+    # sizes the output one short of (H-1)*stride - 2*pad + HH, as if it were a conv's
+    "transpose_output_one_short": ("conv_transpose_forward", "shape_off_by_one", edit(
+        A, "conv_transpose_forward", ("Hout = (H - 1) * stride - 2 * pad + HH", "Hout = (H - 1) * stride - 2 * pad + HH - 1"),
+        ("Wout = (W - 1) * stride - 2 * pad + WW", "Wout = (W - 1) * stride - 2 * pad + WW - 1"))),
     "transpose_no_crop": ("conv_transpose_forward", "transpose_no_crop", edit(
         A, "conv_transpose_forward", ("return full[:, :, pad:pad + Hout, pad:pad + Wout]", "return full"))),
 }
