@@ -75,7 +75,8 @@ class CaseRunner:
         self.deadline = time.monotonic() + budget_seconds
         self.budget_seconds = budget_seconds
         self.stopped = {}
-        self.results = []  # every case's result, in the order run, for autograder/batch.py
+        # read by autograder/batch.py until it takes run_suite's results, built from pytest's reports
+        self.results = []
         self.callbacks = Callbacks((), _reference, limits or Limits(call_seconds=call_seconds))
 
     def close(self):

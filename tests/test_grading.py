@@ -257,3 +257,37 @@ def test_writing_into_an_input_elsewhere_fails_the_whole_case():
     assert all(r.points == 0 and r.mistakes == ["mutates_input"] for r in results)
     assert "argument 1" in results[0].message and "work on a copy, never write into an input" in results[0].message
 
+
+# ---------------------------------------------------------------- pytest is the source of truth
+
+@pytest.fixture
+def run_suite(monkeypatch):
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")  # as the grading process runs it
+    from autograder.suite.plugin import run_suite
+    return run_suite
+
+
+def test_the_suite_returns_the_results_its_reports_carry(run_suite):
+    cases = build_cases("ch02_convolution", 0, functions={"corr2d", "convolve2d"})
+    wrong = Outcome(ok=True, value=np.zeros((1, 1)), seconds=1e-4)
+    runner = CaseRunner(ScriptedCaller(outcomes={"convolve2d": wrong}), assignment="ch02_convolution")
+    exit_code, results = run_suite(cases, runner)
+    assert exit_code == pytest.ExitCode.TESTS_FAILED
+    assert [(r.function, r.name) for r in results] == [(c.function, c.name) for c in cases]
+    assert [r.passed for r in results] == [c.function == "corr2d" for c in cases]
+    assert all(len(r.mistakes) == 1 and r.points == 0 for r in results if r.function == "convolve2d")
+
+
+class BrokenRunner:
+    """A runner that fails before its test can record a verdict."""
+
+    def run(self, case):
+        raise RuntimeError("the runner broke")
+
+
+def test_a_test_that_records_no_verdict_is_a_grader_fault(run_suite):
+    cases = build_cases("ch02_convolution", 0, functions={"corr2d"})
+    exit_code, results = run_suite(cases, BrokenRunner())
+    assert exit_code == pytest.ExitCode.TESTS_FAILED and len(results) == len(cases)
+    assert all(r.grader_error and r.mistakes == ["grader_error"] and not r.passed and r.points == 0 for r in results)
+    assert "the runner broke" in results[0].message
