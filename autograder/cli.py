@@ -15,6 +15,7 @@ from . import reports
 from .batch import DEFAULT_TIMEOUT, grade_paths
 from .journal import Journal
 from .notebook import collect
+from .points import ASSIGNMENTS
 from .sandbox import Limits, SandboxUnavailable, require_sandbox
 from .secret import key_id, load_key
 
@@ -31,14 +32,26 @@ class Interrupted(Exception):
                          "run the same command again to grade the rest")
 
 
+def _check_assignment(assignment):
+    """UsageError unless assignment is None (each path says) or an assignment id of the course."""
+    if assignment is not None and assignment not in ASSIGNMENTS:
+        raise UsageError(f"--assignment {assignment!r} is not an assignment of this course; "
+                         f"use one of: {', '.join(ASSIGNMENTS)}")
+
+
 def grade(*, paths, out, json_path=None, gradescope=None, feedback=None, jobs=1, timeout=None, seed=None,
-          key_file=None, unsafe_no_sandbox=False, submission_timeout=None, hidden=(), progress=False):
-    """Grade every notebook under paths and write the reports; returns the SubmissionResults."""
+          key_file=None, unsafe_no_sandbox=False, submission_timeout=None, hidden=(), progress=False,
+          assignment=None):
+    """Grade every notebook under paths and write the reports; returns the SubmissionResults.
+
+    assignment: the assignment id of every notebook (default: what each path, or else each
+    notebook's metadata, says)."""
+    _check_assignment(assignment)
     try:
         isolation = require_sandbox(unsafe_no_sandbox)
     except SandboxUnavailable as error:
         raise UsageError(str(error)) from None
-    found = collect(paths)
+    found = collect(paths, assignment=assignment)
     if not found:
         raise UsageError(f"no notebooks (.ipynb) found in {', '.join(map(str, paths))}")
     try:
@@ -48,7 +61,8 @@ def grade(*, paths, out, json_path=None, gradescope=None, feedback=None, jobs=1,
     limits = Limits(call_seconds=DEFAULT_TIMEOUT if timeout is None else float(timeout),
                     submission_seconds=submission_timeout)
     journal = Journal(out, {"seed": seed, "key": key_id(key) if key else None, "isolation": isolation,
-                            "call_seconds": limits.call_seconds, "submission_seconds": submission_timeout})
+                            "call_seconds": limits.call_seconds, "submission_seconds": submission_timeout,
+                            "assignment": assignment})
     fingerprints = {str(f.path): journal.fingerprint(f.path) for f in found}
     earlier = journal.load()
     results = [earlier[fingerprints[str(f.path)]] for f in found if fingerprints[str(f.path)] in earlier]
@@ -86,6 +100,9 @@ def _parser():
     g = commands.add_parser("grade", help="grade submitted notebooks")
     g.add_argument("paths", nargs="+", metavar="PATH", help="a notebook, or a folder searched for notebooks")
     g.add_argument("--out", required=True, type=Path, help="grades.csv to write")
+    g.add_argument("--assignment", metavar="ID",
+                   help="the assignment every given notebook is, e.g. ch04_pooling (default: what each path says, "
+                        "or else the notebook's metadata)")
     g.add_argument("--json", type=Path, dest="json_path", help="results.json with every test")
     g.add_argument("--gradescope", type=Path, metavar="DIR", help="write Gradescope results.json files here")
     g.add_argument("--feedback", type=Path, metavar="DIR", help="write per-student Markdown feedback here")
@@ -125,7 +142,7 @@ def main(argv=None):
                         feedback=args.feedback, jobs=args.jobs, timeout=args.timeout, seed=args.seed,
                         key_file=args.key_file, unsafe_no_sandbox=args.unsafe_no_sandbox,
                         submission_timeout=args.submission_timeout, hidden=args.hide,
-                        progress=sys.stderr.isatty())
+                        progress=sys.stderr.isatty(), assignment=args.assignment)
     except UsageError as error:
         print(f"autograder: {error}", file=sys.stderr)
         return 2

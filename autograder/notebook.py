@@ -1,13 +1,18 @@
 """Find submitted notebooks and read them: their solution cells, student and assignment.
 
-Who and what a file is graded as comes from its path alone (identify): the notebook's content,
-metadata included, is the student's to edit. collect finds the notebooks to grade and refuses
-what would let one file be graded as another's: symbolic links (never followed) and two files
-that map to the same student and assignment (both reported, neither graded, rather than one
-silently replacing the other's grade and feedback).
+Who a file is graded as comes from its path alone (identify), and so does its assignment when
+the path (or the instructor, with --assignment) says it. The notebook's own metadata
+(metadata["cnns_course"]["assignment"], written by scripts/build_exercises.py) is the
+student's to edit, so it never chooses the tests of a file whose assignment is known: it only
+tells that the file is another assignment's notebook (status "wrong_assignment", graded 0),
+and names the assignment of a renamed file whose path says nothing. collect finds the
+notebooks to grade and refuses what would let one file be graded as another's: symbolic links
+(never followed) and two files that map to the same student and assignment (both reported,
+neither graded, rather than one silently replacing the other's grade and feedback).
 
-A submission that cannot be read (missing file, corrupt JSON, not a notebook) gives a
-Submission with a status and a reason instead of an exception, so a batch goes on.
+A submission that cannot be graded (missing file, corrupt JSON, not a notebook, another
+assignment's notebook, no solution cells) gives a Submission with a status and one reason
+instead of an exception, so a batch goes on.
 The notebook is parsed as nbformat v4 JSON with the stdlib: importing nbformat pulls in
 jsonschema's format checkers, seconds of start-up per grading process, and the grader
 needs only the cells, which it checks itself.
@@ -23,14 +28,19 @@ from .points import POINTS
 # A notebook of this course, outputs included, is a few MB; a bigger file is not read (it would
 # be parsed in the grading process, outside the sandbox's memory limit).
 MAX_NOTEBOOK_BYTES = 64 << 20
+NO_SOLUTION_CELLS = ("no solution cells with nbgrader metadata were found in the notebook, so none of its "
+                     "functions could be graded: every graded cell needs its nbgrader metadata (solution: true, "
+                     "grade_id: the function's name). Was the notebook saved by an editor that drops cell metadata? "
+                     "Paste your code into the cells of a fresh copy of the released notebook.")
 
 
 @dataclass
 class Submission:
     """path, student, assignment; cells: [(grade_id, source)] in notebook order.
 
-    status is "ok", "unreadable" (problem says why), "refused" (a symbolic link) or
-    "unknown_assignment".
+    status is "ok" or, with problem saying why, "unreadable", "refused" (a symbolic link),
+    "unknown_assignment", "wrong_assignment" (the notebook of another assignment) or
+    "no_metadata" (no solution cells: an editor dropped the cells' nbgrader metadata).
     """
     path: Path
     student: str
@@ -57,9 +67,10 @@ def identify(path):
 
     .../submitted/<student>/<assignment>/<notebook>.ipynb (or autograded/) and
     .../<student>/<assignment>/<assignment>.ipynb give both; otherwise the assignment is the
-    assignment id in the file name, and the student the rest of the file name (or the parent
-    directory when the name is only the assignment id). Never the notebook's metadata: a student
-    could then choose which assignment, and so which tests, a file is graded against.
+    assignment id in the file name (None if it holds none), and the student the folder in
+    .../submitted/<student>/<file>.ipynb, else the rest of the file name (or the parent directory
+    when the name is only the assignment id). Never the notebook's content: read_submission
+    decides what the metadata may add.
     """
     path = Path(path)
     parts = path.parts
@@ -68,6 +79,8 @@ def identify(path):
         return parts[-3], parts[-2]
     stem = path.stem
     assignment = next((a for a in POINTS if a in stem), None)
+    if len(parts) >= 3 and parts[-3] in ("submitted", "autograded"):
+        return parts[-2], assignment
     student = stem.replace(assignment, "").strip("_-. ") if assignment else stem
     if not student:
         student = path.parent.name or "unknown"
@@ -103,15 +116,16 @@ def _walk(root, notebooks, folders):
                                    _link_problem(path) if refused else ""))
 
 
-def collect(paths):
+def collect(paths, assignment=None):
     """Every notebook under paths, as Found entries sorted by path.
 
     A file given is taken as given; a folder is searched recursively, without Jupyter's
-    .ipynb_checkpoints. Symbolic links are refused, a given path that is one included (pass
-    the real path). Files that identify maps to one (student, assignment), links included,
-    become one "duplicate" entry naming them all, so that every (student, assignment) has one
-    row and one feedback file. Files of an unknown assignment are left apart: they are not
-    graded anyway, and each says so.
+    .ipynb_checkpoints. assignment: the assignment of every notebook found (the instructor's
+    word), instead of what identify reads from each path. Symbolic links are refused, a given
+    path that is one included (pass the real path). Files that map to one (student,
+    assignment), links included, become one "duplicate" entry naming them all, so that every
+    (student, assignment) has one row and one feedback file. Files whose path names no
+    assignment are left apart: read_submission decides theirs from their metadata.
     """
     notebooks, folders = [], []
     for root in map(Path, paths):
@@ -121,6 +135,9 @@ def collect(paths):
             _walk(root, notebooks, folders)
         elif root.suffix == ".ipynb" or root.exists():
             notebooks.append(Found(root, *identify(root)))  # read_submission reports what is wrong with it
+    if assignment is not None:
+        for entry in notebooks:
+            entry.assignment = assignment
     groups = {}
     for entry in sorted(notebooks, key=lambda e: str(e.path)):
         key = (entry.student, entry.assignment) if entry.assignment is not None else _where(entry.path)
@@ -176,10 +193,36 @@ def solution_cells(nb):
     return cells
 
 
+def declared_assignment(nb):
+    """The assignment the notebook says it is (metadata["cnns_course"]["assignment"]), or None
+    when it says nothing or names no assignment of this course (a value the course never wrote)."""
+    metadata = nb.get("metadata")
+    course = metadata.get("cnns_course") if isinstance(metadata, dict) else None
+    declared = course.get("assignment") if isinstance(course, dict) else None
+    return declared if isinstance(declared, str) and declared in POINTS else None
+
+
+def _usability(submission, declared):
+    """(status, problem) of a readable notebook: why it cannot be graded, or ("ok", "")."""
+    assignment = submission.assignment
+    if assignment not in POINTS:
+        return "unknown_assignment", (
+            f"cannot tell which assignment this is: its path names none (got {assignment!r}) and the notebook's "
+            f"metadata does not say; name the file <assignment>.ipynb, use nbgrader's layout or pass --assignment; "
+            f"known: {', '.join(POINTS)}")
+    if declared is not None and declared != assignment:
+        return "wrong_assignment", (f"this is the {declared} notebook, submitted as {assignment}: "
+                                    f"submit your {assignment} notebook")
+    if not submission.cells:
+        return "no_metadata", NO_SOLUTION_CELLS
+    return "ok", ""
+
+
 def read_submission(path, *, assignment=None, student=None):
     """The Submission at path; never raises for a bad notebook.
 
-    assignment/student: override what the path says (identify)."""
+    assignment/student: override what the path says (identify). A notebook whose path and
+    override name no assignment of the course is graded as the one its metadata names."""
     path = Path(path)
     found_student, found_assignment = identify(path)
     student, assignment = student or found_student, assignment or found_assignment
@@ -194,9 +237,9 @@ def read_submission(path, *, assignment=None, student=None):
         return Submission(path, student, assignment, status="unreadable",
                           problem=f"the notebook cannot be read ({type(error).__name__}: {str(error)[:200]}); "
                                   f"was the file edited outside Jupyter?")
+    declared = declared_assignment(nb)
+    if assignment not in POINTS and declared:
+        assignment = declared
     submission = Submission(path, student, assignment, solution_cells(nb))
-    if assignment not in POINTS:
-        submission.status = "unknown_assignment"
-        submission.problem = (f"cannot tell which assignment this is (got {assignment!r}); name the file "
-                              f"<assignment>.ipynb or use nbgrader's layout; known: {', '.join(POINTS)}")
+    submission.status, submission.problem = _usability(submission, declared)
     return submission

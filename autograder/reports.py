@@ -36,21 +36,27 @@ def _safe_name(text):
     return f"{readable}-{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
 
 
-def _cell(text):
+def one_line(text):
+    """text with its line breaks as spaces: one reason per row or line of a report."""
+    return " ".join(str(text).split())
+
+
+def csv_text(text):
     """A CSV text cell that no spreadsheet evaluates: OWASP's advice against formula injection,
     a leading single quote before =, +, -, @, tab or carriage return."""
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def write_grades_csv(results, path):
-    """One row per (student, assignment): student,assignment,score,max_score,status."""
+    """One row per (student, assignment): student,assignment,score,max_score,status,problem
+    (problem: why a submission was not graded, in one line; empty when it was)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["student", "assignment", "score", "max_score", "status"])
+        writer.writerow(["student", "assignment", "score", "max_score", "status", "problem"])
         for r in sorted(results, key=lambda r: (r.student, r.assignment or "")):
-            writer.writerow([_cell(r.student), _cell(r.assignment or ""), f"{r.score:g}", f"{r.max_score:g}",
-                             _cell(r.status)])
+            writer.writerow([csv_text(r.student), csv_text(r.assignment or ""), f"{r.score:g}", f"{r.max_score:g}",
+                             csv_text(r.status), csv_text(one_line(r.problem))])
 
 
 def write_results_json(results, path):
@@ -94,14 +100,18 @@ def write_gradescope(results, directory):
 def _status_line(result):
     """How the submission was graded, in the grader's words only (result.problem, which may
     quote the student's file name or errors, is for the caller to add)."""
-    line = (f"Graded with seed {result.seed} (sandbox: {result.isolation or 'not started'})."
-            if result.status == "ok" else f"Status: {result.status}.")
+    if result.status == "ok":
+        line = f"Graded with seed {result.seed} (sandbox: {result.isolation or 'not started'})."
+    elif not result.tests:
+        line = f"Not graded ({result.status})."
+    else:
+        line = f"Status: {result.status}."
     if result.isolation == "none":
         return f"UNSANDBOXED: student code ran without a sandbox (--unsafe-no-sandbox). {line}"
     return line
 
 
-def _code(text):
+def inline_code(text):
     """text as one line of inline code: nothing in it can start a heading, list, link or HTML.
 
     Its line breaks become ' ⏎ ' (Markdown finds blocks line by line, before code spans); the
@@ -125,13 +135,16 @@ def feedback_markdown(result):
     Headings come from the grader only: everything the student controls (name, messages,
     output, problem) is inline code or a code block.
     """
-    lines = [f"# Feedback: {_code(result.assignment)} ({_code(result.student)})", "",
+    status = _status_line(result)
+    if result.status != "ok" and not result.tests:
+        status = f"**{status}**"  # the one reason there is: it must not look like a footnote
+    lines = [f"# Feedback: {inline_code(result.assignment)} ({inline_code(result.student)})", "",
              f"**Score: {result.score:g} / {result.max_score:g}**", "",
-             _status_line(result) + (f" {_code(result.problem)}" if result.problem else ""), ""]
+             status + (f" {inline_code(result.problem)}" if result.problem else ""), ""]
     for function, (points, max_points, messages) in result.by_function().items():
         mark = "✔" if not messages else "✘"
-        lines.append(f"## {mark} {_code(function)}: {points:g} / {max_points:g}")
-        lines += [""] + ([f"- {_code(m)}" for m in messages] if messages else ["All cases passed."]) + [""]
+        lines.append(f"## {mark} {inline_code(function)}: {points:g} / {max_points:g}")
+        lines += [""] + ([f"- {inline_code(m)}" for m in messages] if messages else ["All cases passed."]) + [""]
     if result.output.strip():
         lines += ["## What your code printed (truncated)", "", *_code_block(result.output[:4000].rstrip()), ""]
     return "\n".join(lines)
@@ -146,10 +159,12 @@ def write_feedback(results, directory):
 
 
 def summary_table(results):
-    """Per-function pass rates across the class (share of that function's cases passed)."""
+    """Per-function pass rates across the class (share of that function's cases passed) among
+    the submissions that were graded, the count of each status, and every submission whose
+    status is not "ok", by student, with its reason: the instructor must act on those."""
     rows = []
     for assignment, functions in POINTS.items():
-        graded = [r for r in results if r.assignment == assignment]
+        graded = [r for r in results if r.assignment == assignment and r.tests]
         if not graded:
             continue
         for function in functions:
@@ -166,4 +181,14 @@ def summary_table(results):
     for r in results:
         statuses[r.status] = statuses.get(r.status, 0) + 1
     lines.append("submissions: " + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())))
-    return "\n".join(lines)
+    return "\n".join(lines + _not_ok_lines(results))
+
+
+def _not_ok_lines(results):
+    """The lines that name each submission whose status is not "ok", and why."""
+    flagged = sorted((r for r in results if r.status != "ok"), key=lambda r: (r.student, r.assignment or ""))
+    if not flagged:
+        return []
+    return [f"not graded ({len(flagged)}):"] + [
+        f"  {r.student} ({r.assignment or 'assignment unknown'}): {r.status}: {one_line(r.problem)}"
+        for r in flagged]

@@ -30,18 +30,23 @@ class SubmissionResult:
     """The grade of one notebook.
 
     status, with problem saying why whenever it is not "ok":
-      "ok"                 graded (problem may still say why it scored nothing at all);
+      "ok"                 graded;
       "unreadable"         not a notebook (missing, corrupt JSON, not nbformat 4);
-      "unknown_assignment" the path does not say which assignment it is;
+      "unknown_assignment" neither the path nor the notebook's metadata says which assignment it is;
+      "wrong_assignment"   the notebook of another assignment (its metadata says which);
+      "no_metadata"        no solution cells: an editor dropped the cells' nbgrader metadata;
       "grader_error"       a fault of the grader: the grade is not trustworthy;
       "timeout"            the whole submission exceeded its wall-clock budget and was killed
                            from outside;
       "refused"            a symbolic link: never followed, so nobody is graded on another's file;
       "duplicate"          two or more files map to this student and assignment: none is graded,
                            rather than one silently replacing the other.
-    isolation: the sandbox level the student's code ran under; seed: the inputs' seed;
-    key_id: the fingerprint of the instructor key the seed was derived from (autograder.secret),
-    so that a regrade can tell whether it used the same key. output: what the student's code
+    A submission that was not graded has no tests (its one reason is problem) and scores 0 of
+    its assignment's max_score.
+
+    isolation: the sandbox level the student's code ran under; seed: the inputs' seed; key_id:
+    the fingerprint of the instructor key the seed was derived from (autograder.secret), so
+    that a regrade can tell whether it used the same key. output: what the student's code
     printed (truncated).
     """
     student: str

@@ -1,8 +1,16 @@
-"""autograder.batch: how submissions reach their grading processes."""
+"""autograder.batch: how submissions reach their grading processes, and what a submission that
+cannot be graded gets: one status and one reason, no test rows, 0 of the assignment's points."""
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from autograder.batch import grade_submission, submission_seconds
+from autograder.points import POINTS
+from tests.corpus.build import build_notebook, correct_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 CORRECT = ROOT / "autograder" / "examples" / "submitted" / "ada" / "ch04_pooling" / "ch04_pooling.ipynb"
@@ -48,3 +56,38 @@ def test_grade_notebook_from_a_threaded_caller_uses_the_forkserver_and_grades(tm
     marker, (status, score, max_score) = grade_from_caller(tmp_path, EXTRA_THREAD="1")
     assert status == "ok" and score == max_score > 0
     assert marker.exists(), "a threaded caller was forked: its child could deadlock on a lock another thread held"
+
+
+def _corrupt(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"cells": [ not json')
+    return path
+
+
+def _other_assignments(path):
+    """ch05's correct notebook, saved where ch04's belongs."""
+    path = build_notebook(correct_cells("ch05_normalization"), "ch05_normalization", path)
+    nb = json.loads(path.read_text())
+    nb["metadata"]["cnns_course"] = {"assignment": "ch05_normalization"}
+    path.write_text(json.dumps(nb))
+    return path
+
+
+@pytest.mark.parametrize("write, status, reason", [
+    (_corrupt, "unreadable", "the notebook cannot be read (JSONDecodeError"),
+    (lambda path: build_notebook({}, "ch04_pooling", path), "no_metadata", "no solution cells with nbgrader metadata"),
+    (_other_assignments, "wrong_assignment", "this is the ch05_normalization notebook, submitted as ch04_pooling"),
+])
+def test_a_submission_that_cannot_be_graded_has_one_reason_and_no_test_rows(tmp_path, write, status, reason):
+    """Issue 12: the reason was copied into each of the assignment's ~40 test results."""
+    path = write(tmp_path / "submitted" / "ada" / "ch04_pooling" / "ch04_pooling.ipynb")
+    result = grade_submission(path)
+    assert (result.student, result.assignment, result.status) == ("ada", "ch04_pooling", status)
+    assert result.problem.startswith(reason)
+    assert result.tests == []
+    assert (result.score, result.max_score) == (0, sum(POINTS["ch04_pooling"].values()))
+
+
+def test_a_notebook_whose_path_names_no_assignment_gets_the_largest_budget():
+    """Its metadata names the assignment only once it is read, in the grading process."""
+    assert submission_seconds(None, 10.0) == max(submission_seconds(a, 10.0) for a in POINTS)

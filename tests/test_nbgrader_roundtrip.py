@@ -1,7 +1,9 @@
 """The whole nbgrader round trip on the real command line, in a temporary course directory:
 generate_assignment for all eight assignments, releases run by a student without the course
 packages, autograde (scores from the sandboxed grader), the standalone grader's totals,
-feedback without hidden tests, export; and submissions that try to forge their grade."""
+feedback without hidden tests, export with each row's status; submissions that try to forge
+their grade; and submissions nbgrader alone would drop or leave ungraded: unreadable, another
+assignment's notebook, deleted test cells."""
 import csv
 import html
 import json
@@ -31,6 +33,9 @@ from tasks import ASSIGNMENTS
 HIDDEN_TEXT = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "autograder.incell.check(", "_points =",
                "The grader's full checks for")
 BROKEN = ("ch04_pooling", "max_pool_backward")
+DELETED = ("ch04_pooling", "max_unpool")  # submissions whose test cell of it was deleted
+WRONG_MAX_UNPOOL = "def max_unpool(y, x, pool=2, stride=2):\n    return np.zeros_like(x)\n"
+MIXUP = "this is the ch05_normalization notebook, submitted as ch04_pooling: submit your ch04_pooling notebook"
 
 
 def run(root, *args, timeout=1200):
@@ -235,6 +240,30 @@ def submit(root, student, assignment, cells=None, text=None):
     return path
 
 
+def delete_cells(path, *grade_ids):
+    """Delete the cells with these nbgrader grade_ids from the notebook at path, as a student can."""
+    nb = json.loads(path.read_text())
+    nb["cells"] = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") not in grade_ids]
+    path.write_text(json.dumps(nb))
+
+
+def submit_deletions(root):
+    """ch04 submissions without the test cell of DELETED's function: with that function right,
+    wrong, or deleted too (nbgrader 0.9.6's own restore fails on that one)."""
+    assignment, function = DELETED
+    cells = correct_cells(assignment)
+    delete_cells(submit(root, "deleter", assignment, cells), f"test_{function}")
+    delete_cells(submit(root, "deleter_wrong", assignment, {**cells, function: WRONG_MAX_UNPOOL}), f"test_{function}")
+    delete_cells(submit(root, "pair_deleter", assignment, cells), function, f"test_{function}")
+
+
+def submit_mixup(root):
+    """The correct ch05 notebook, handed in as ch04."""
+    path = root / "submitted" / "mixup" / "ch04_pooling" / "ch04_pooling.ipynb"
+    build_notebook(correct_cells("ch05_normalization"), "ch05_normalization", path,
+                   template=release_path(root, "ch05_normalization"))
+
+
 @pytest.fixture(scope="module")
 def graded(course):
     """Every submission in place, then one `nbgrader autograde` over all of them."""
@@ -251,6 +280,8 @@ def graded(course):
     submit(course, "snooper", "ch02_convolution", snooper_cells(course))
     submit(course, "oracle", "ch07_im2col", oracle_cells("ch07_im2col"))
     submit(course, "corrupt", "ch01_motivation", text='{"cells": [ this is not json')
+    submit_deletions(course)
+    submit_mixup(course)
     done = nbgrader(course, "autograde", "*")
     return course, done
 
@@ -267,16 +298,55 @@ def scores(root):
     return table
 
 
-def test_autograde_exits_1_for_a_corrupt_submission_but_grades_all_the_others(graded):
+def test_autograde_grades_every_submission_an_unreadable_one_included(graded):
+    """nbgrader alone exits 1 for an unreadable notebook and drops it from autograded/, so that
+    the student looks as if nothing was submitted."""
     root, done = graded
-    assert done.returncode == 1
-    assert "corrupt" in done.stderr
-    graded_pairs = set(scores(root))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "corrupt/ch01_motivation is not graded (unreadable): the notebook cannot be read" in done.stderr
     expected = {(s, a) for a in ASSIGNMENTS for s in ("correct", "untouched")}
-    expected |= {("broken", BROKEN[0]), ("oracle", "ch07_im2col")} | {
-        (s, "ch02_convolution") for s in ("warner", "forger", "snooper")}
-    assert expected <= graded_pairs
-    assert ("corrupt", "ch01_motivation") not in graded_pairs
+    expected |= {("broken", BROKEN[0]), ("oracle", "ch07_im2col"), ("corrupt", "ch01_motivation")} | {
+        (s, "ch02_convolution") for s in ("warner", "forger", "snooper")} | {
+        (s, "ch04_pooling") for s in ("deleter", "deleter_wrong", "pair_deleter", "mixup")}
+    assert expected == set(scores(root))
+
+
+def autograded_notebook(root, student, assignment):
+    return json.loads((root / "autograded" / student / assignment / f"{assignment}.ipynb").read_text())
+
+
+@pytest.mark.parametrize("student, assignment, status, reason", [
+    ("corrupt", "ch01_motivation", "unreadable", "the notebook cannot be read (JSONDecodeError"),
+    ("mixup", "ch04_pooling", "wrong_assignment", MIXUP),
+])
+def test_a_submission_that_cannot_be_graded_scores_0_with_one_note(graded, student, assignment, status, reason):
+    root = graded[0]
+    score, grades = scores(root)[student, assignment]
+    assert score == 0 and grades == {f"test_{f}": 0 for f in POINTS[assignment]}
+    nb = autograded_notebook(root, student, assignment)
+    note = "".join(nb["cells"][0]["source"])
+    assert note.startswith(f"**This notebook was not graded ({status}), so every test below scores 0.** `{reason}")
+    test_cells = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade")]
+    assert all(reason not in json.dumps(c["outputs"]) for c in test_cells)  # said once, in the note
+    assert nb["metadata"]["cnns_course"]["grading"]["status"] == status
+
+
+def test_a_deleted_test_cell_is_put_back_and_graded(graded):
+    """Without it nbgrader leaves the cell's grade empty: 0 points, "needs manual grading"."""
+    assignment, function = DELETED
+    table = scores(graded[0])
+    full = {f"test_{f}": pytest.approx(p) for f, p in POINTS[assignment].items()}
+    assert table["deleter", assignment][1] == full
+    assert table["deleter_wrong", assignment][1] == {**full, f"test_{function}": 0}
+    restored = next(c for c in autograded_notebook(graded[0], "deleter", assignment)["cells"]
+                    if c["metadata"].get("nbgrader", {}).get("grade_id") == f"test_{function}")
+    assert "was missing from the submission" in "".join(restored["source"])
+
+
+def test_a_solution_cell_deleted_with_its_test_cell_costs_only_its_points(graded):
+    assignment, function = DELETED
+    _, grades = scores(graded[0])["pair_deleter", assignment]
+    assert grades == {f"test_{f}": 0 if f == function else pytest.approx(p) for f, p in POINTS[assignment].items()}
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -387,11 +457,36 @@ def test_feedback_gives_the_diagnosis_of_a_failed_function(feedback):
     assert f"{BROKEN[1]}: 0 of" in page
 
 
-def test_export_writes_every_graded_score(feedback):
+def test_feedback_of_a_submission_not_graded_gives_the_reason_at_the_top(feedback):
+    root, _ = feedback
+    text = page_text(root / "feedback" / "mixup" / "ch04_pooling" / "ch04_pooling.html")
+    assert f"This notebook was not graded (wrong_assignment), so every test below scores 0. {MIXUP}" in text
+    assert text.count(MIXUP) == 1
+
+
+@pytest.fixture(scope="module")
+def exported(feedback):
+    """{(student, assignment): row} of `nbgrader export`'s grades.csv."""
     root, _ = feedback
     done = nbgrader(root, "export")
     assert done.returncode == 0, done.stderr[-2000:]
-    with open(root / "grades.csv") as f:
-        exported = {(r["student_id"], r["assignment"]): float(r["raw_score"]) for r in csv.DictReader(f)}
+    with open(root / "grades.csv", newline="") as f:
+        return {(r["student_id"], r["assignment"]): r for r in csv.DictReader(f)}
+
+
+def test_export_writes_every_graded_score(feedback, exported):
+    root, _ = feedback
     for pair, (score, _) in scores(root).items():
-        assert exported[pair] == pytest.approx(score)
+        assert float(exported[pair]["raw_score"]) == pytest.approx(score)
+
+
+def test_export_tells_an_unreadable_submission_from_a_missing_one(exported):
+    assert (exported["correct", "ch01_motivation"]["status"], exported["correct", "ch01_motivation"]["problem"]) == (
+        "ok", "")
+    corrupt = exported["corrupt", "ch01_motivation"]
+    assert (corrupt["raw_score"], corrupt["max_score"], corrupt["status"]) == (
+        "0.0", f"{float(sum(POINTS['ch01_motivation'].values()))}", "unreadable")
+    assert corrupt["problem"].startswith("the notebook cannot be read (JSONDecodeError")
+    assert (exported["mixup", "ch04_pooling"]["status"], exported["mixup", "ch04_pooling"]["problem"]) == (
+        "wrong_assignment", MIXUP)
+    assert exported["corrupt", "ch02_convolution"]["status"] == "missing"

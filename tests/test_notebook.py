@@ -1,19 +1,28 @@
-"""Finding and reading submissions: identity from the path only, no links, no silent duplicates."""
+"""Finding and reading submissions: identity from the path (or the instructor), no links, no
+silent duplicates; the notebook's metadata tells another assignment's notebook and names the
+assignment of a renamed file."""
+import json
 import os
 import threading
 from pathlib import Path
 
 import pytest
 
-from autograder.notebook import collect, identify, read_submission
+from autograder.notebook import NO_SOLUTION_CELLS, collect, identify, read_submission
 from tests.corpus.build import build_notebook, correct_cells
 
 CELLS = {"corr2d": correct_cells("ch02_convolution")["corr2d"]}
 
 
-def notebook(path, assignment="ch02_convolution"):
-    """A small ch02 notebook at path (its metadata names `assignment`)."""
-    return build_notebook(CELLS, assignment, path)
+def notebook(path, assignment="ch02_convolution", declared=None):
+    """A small ch02 notebook at path; declared: the assignment its course metadata names, as a
+    notebook built by scripts/build_exercises.py does (default: none, as in older releases)."""
+    path = build_notebook(CELLS, assignment, path)
+    if declared is not None:
+        nb = json.loads(path.read_text())
+        nb["metadata"]["cnns_course"] = {"assignment": declared}
+        path.write_text(json.dumps(nb))
+    return path
 
 
 def summary(found, root):
@@ -28,17 +37,60 @@ def summary(found, root):
     ("class/ada_ch02_convolution.ipynb", ("ada", "ch02_convolution")),
     ("class/ada/ch02_convolution.ipynb", ("ada", "ch02_convolution")),
     ("class/ada.ipynb", ("ada", None)),
+    ("submitted/ada/my_work.ipynb", ("ada", None)),
+    ("submitted/ada/bob_ch02_convolution.ipynb", ("ada", "ch02_convolution")),
 ])
 def test_identify_reads_student_and_assignment_from_the_path(path, expected):
     assert identify(Path(path)) == expected
 
 
-def test_notebook_metadata_cannot_choose_the_assignment(tmp_path):
-    """The metadata is the student's to edit: a file is graded as what its path says."""
-    unnamed = read_submission(notebook(tmp_path / "ada.ipynb", assignment="ch02_convolution"))
+def test_a_notebook_without_course_metadata_is_what_its_path_says(tmp_path):
+    """Releases made before the metadata existed are graded as before."""
+    unnamed = read_submission(notebook(tmp_path / "ada.ipynb"))
     assert (unnamed.assignment, unnamed.status) == (None, "unknown_assignment")
-    named = read_submission(notebook(tmp_path / "bob_ch01_motivation.ipynb", assignment="ch02_convolution"))
-    assert (named.student, named.assignment, named.status) == ("bob", "ch01_motivation", "ok")
+    assert "--assignment" in unnamed.problem
+    named = read_submission(notebook(tmp_path / "bob_ch02_convolution.ipynb"))
+    assert (named.student, named.assignment, named.status) == ("bob", "ch02_convolution", "ok")
+
+
+def test_metadata_names_the_assignment_of_a_renamed_file(tmp_path):
+    path = notebook(tmp_path / "submitted" / "alice" / "my_work.ipynb", declared="ch02_convolution")
+    submission = read_submission(path)
+    assert (submission.student, submission.assignment, submission.status) == ("alice", "ch02_convolution", "ok")
+
+
+def test_the_notebook_of_another_assignment_is_not_graded_and_says_so(tmp_path):
+    """The path (or the instructor) says which tests a file gets; the metadata can only tell
+    that the student handed in the wrong notebook."""
+    path = notebook(tmp_path / "submitted" / "ada" / "ch04_pooling" / "ch04_pooling.ipynb",
+                    declared="ch05_normalization")
+    submission = read_submission(path)
+    assert (submission.assignment, submission.status) == ("ch04_pooling", "wrong_assignment")
+    assert submission.problem == ("this is the ch05_normalization notebook, submitted as ch04_pooling: "
+                                  "submit your ch04_pooling notebook")
+    told = read_submission(notebook(tmp_path / "my_work.ipynb", declared="ch05_normalization"),
+                           assignment="ch04_pooling")
+    assert (told.assignment, told.status) == ("ch04_pooling", "wrong_assignment")
+
+
+def test_metadata_naming_no_assignment_of_the_course_is_ignored(tmp_path):
+    path = notebook(tmp_path / "ada_ch02_convolution.ipynb", declared="ch99_not_a_chapter")
+    assert read_submission(path).status == "ok"
+    assert read_submission(notebook(tmp_path / "ada.ipynb", declared="=1+1")).status == "unknown_assignment"
+
+
+def test_a_notebook_without_solution_cells_is_not_graded_with_one_reason(tmp_path):
+    path = build_notebook({}, "ch02_convolution", tmp_path / "ada_ch02_convolution.ipynb")
+    submission = read_submission(path)
+    assert (submission.status, submission.problem, submission.cells) == ("no_metadata", NO_SOLUTION_CELLS, [])
+
+
+def test_a_corrupt_notebook_is_unreadable_with_the_reason(tmp_path):
+    path = tmp_path / "ada_ch02_convolution.ipynb"
+    path.write_text('{"cells": [ not json')
+    submission = read_submission(path)
+    assert (submission.student, submission.assignment, submission.status) == ("ada", "ch02_convolution", "unreadable")
+    assert submission.problem.startswith("the notebook cannot be read (JSONDecodeError: ")
 
 
 def test_read_submission_reads_the_nbgrader_layout(tmp_path):
@@ -136,3 +188,14 @@ def test_collect_keeps_unknown_assignments_apart(tmp_path):
     notebook(tmp_path / "a" / "ada.ipynb")
     notebook(tmp_path / "b" / "ada.ipynb")
     assert [f.status for f in collect([tmp_path])] == ["ok", "ok"]
+
+
+def test_collect_takes_the_instructors_assignment_for_every_notebook(tmp_path):
+    """--assignment: renamed files get the assignment, and two of one student are duplicates."""
+    notebook(tmp_path / "submitted" / "ada" / "my_work.ipynb")
+    notebook(tmp_path / "submitted" / "ada" / "final.ipynb")
+    notebook(tmp_path / "submitted" / "bob" / "bob.ipynb")
+    found = collect([tmp_path], assignment="ch04_pooling")
+    assert summary(found, tmp_path) == [
+        ("submitted/ada/final.ipynb", "ada", "ch04_pooling", "duplicate"),
+        ("submitted/bob/bob.ipynb", "bob", "ch04_pooling", "ok")]

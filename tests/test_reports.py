@@ -20,7 +20,7 @@ def test_grades_csv_has_the_contract_columns(tmp_path):
     rows = list(csv.DictReader(open(tmp_path / "g.csv")))
     # max_score is the assignment's (fc_to_conv 3 + fine_tune 5), not the sum of the tests run
     assert rows == [{"student": "ada", "assignment": "ch08_fine_tuning", "score": "2", "max_score": "8",
-                     "status": "ok"}]
+                     "status": "ok", "problem": ""}]
 
 
 def test_results_json_lists_every_test_with_seed_and_isolation(tmp_path):
@@ -55,10 +55,56 @@ def test_reports_create_missing_output_folders(tmp_path):
     assert json.loads((tmp_path / "other" / "results.json").read_text())["submissions"]
 
 
-def test_feedback_of_a_notebook_without_solution_cells_says_why_at_the_top():
-    result = SubmissionResult("ada", "ch08_fine_tuning", "ada.ipynb", seed=5, isolation=None,
-                              problem="no solution cells with nbgrader metadata were found in the notebook")
-    assert "no solution cells with nbgrader metadata" in reports.feedback_markdown(result).split("##")[0]
+WRONG = "this is the ch05_normalization notebook, submitted as ch04_pooling: submit your ch04_pooling notebook"
+
+
+def _not_graded(student="bob", status="wrong_assignment", problem=WRONG):
+    """What batch.grade_submission gives a submission it cannot grade: no tests, one reason."""
+    return SubmissionResult(student, "ch04_pooling", f"{student}.ipynb", isolation="bwrap", status=status,
+                            problem=problem)
+
+
+def test_grades_csv_gives_the_reason_and_the_assignments_max_score(tmp_path):
+    """An instructor must see 0 of 36 and why, not 0 of 0."""
+    reports.write_grades_csv([_not_graded(problem=f"line one\n{WRONG}")], tmp_path / "g.csv")
+    rows = list(csv.DictReader(open(tmp_path / "g.csv", newline="")))
+    assert rows == [{"student": "bob", "assignment": "ch04_pooling", "score": "0", "max_score": "36",
+                     "status": "wrong_assignment", "problem": f"line one {WRONG}"}]
+
+
+def test_results_json_gives_the_reason_once_and_no_test_rows(tmp_path):
+    reports.write_results_json([_not_graded()], tmp_path / "r.json")
+    sub = json.loads((tmp_path / "r.json").read_text())["submissions"][0]
+    assert (sub["status"], sub["problem"], sub["tests"], sub["score"], sub["max_score"]) == (
+        "wrong_assignment", WRONG, [], 0, 36)
+
+
+def test_gradescope_output_says_the_notebook_was_not_graded_and_why():
+    data = reports.gradescope_results(_not_graded())
+    assert (data["score"], data["tests"]) == (0, [])
+    assert data["output"] == f"Not graded (wrong_assignment). {WRONG}"
+
+
+def test_feedback_of_a_submission_not_graded_says_why_once_in_bold():
+    text = reports.feedback_markdown(_not_graded(status="no_metadata", problem="no solution cells were found"))
+    assert "**Score: 0 / 36**" in text
+    assert "**Not graded (no_metadata).** `no solution cells were found`" in text
+    assert text.count("no solution cells") == 1 and "##" not in text
+
+
+def test_summary_names_every_submission_not_graded_and_why():
+    results = [_result(), _not_graded("bob"), _not_graded("eve", "unreadable", "the notebook cannot be read")]
+    lines = reports.summary_table(results).splitlines()
+    assert lines[-3:] == ["not graded (2):", f"  bob (ch04_pooling): wrong_assignment: {WRONG}",
+                          "  eve (ch04_pooling): unreadable: the notebook cannot be read"]
+    assert "submissions: 1 ok, 1 unreadable, 1 wrong_assignment" in lines
+
+
+def test_summary_pass_rates_count_only_graded_submissions():
+    """A notebook that was not graded has no tests: it must not count as a class member without full marks."""
+    graded = SubmissionResult("ada", "ch04_pooling", "ada.ipynb", tests=[TestResult("max_unpool", "a", 4, 4, True)])
+    row = next(line for line in reports.summary_table([graded, _not_graded()]).splitlines() if "max_unpool" in line)
+    assert row.split()[-2:] == ["100%", "1/1"]
 
 
 @pytest.mark.parametrize("name", ['=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(A1)", "\tx", "\r=1"])
@@ -126,7 +172,7 @@ def test_safe_names_of_different_students_differ(tmp_path):
     assert len(folders) == len(students)
     assert all(not f.name.startswith(".") and len(f.name) < 80 for f in folders)
     for student in students:
-        assert f"({reports._code(student)})" in (tmp_path / reports._safe_name(student) / "ch08_fine_tuning.md").read_text()
+        assert f"({reports.inline_code(student)})" in (tmp_path / reports._safe_name(student) / "ch08_fine_tuning.md").read_text()
 
 
 def test_gradescope_folders_of_different_students_differ(tmp_path):
