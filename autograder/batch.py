@@ -67,20 +67,18 @@ def grade_submission(path, *, assignment=None, student=None, seed=None, key=None
     cases = build_cases(submission.assignment, result.seed)
     budget = time_budget(cases, limits.call_seconds)
     limits = dataclasses.replace(limits, cpu_seconds=int(budget) + 30)
-    runner = None
     try:
         with Sandbox(submission.cells, limits=limits, isolation=isolation, hidden=hidden) as sandbox:
             runner = CaseRunner(sandbox, assignment=submission.assignment, call_seconds=limits.call_seconds,
                                 budget_seconds=budget, limits=limits)
             try:
-                run_suite(cases, runner)
+                _, result.tests = run_suite(cases, runner)
             finally:
                 runner.close()
             result.output = sandbox.output()
     except Exception as exc:  # the worker could not even start: a grader fault, not the student's
         result.status, result.problem = "grader_error", f"{type(exc).__name__}: {exc}"
-        runner = None
-    result.tests = runner.results if runner else []
+        result.tests = []
     if len(result.tests) != len(cases) and result.status == "ok":
         result.status, result.problem = "grader_error", f"ran {len(result.tests)} of {len(cases)} tests"
     if any(t.grader_error for t in result.tests) and result.status == "ok":

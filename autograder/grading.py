@@ -75,8 +75,6 @@ class CaseRunner:
         self.deadline = time.monotonic() + budget_seconds
         self.budget_seconds = budget_seconds
         self.stopped = {}
-        # read by autograder/batch.py until it takes run_suite's results, built from pytest's reports
-        self.results = []
         self.callbacks = Callbacks((), _reference, limits or Limits(call_seconds=call_seconds))
 
     def close(self):
@@ -94,7 +92,6 @@ class CaseRunner:
         result = TestResult(case.function, case.name, round(case.points * verdict.earned, 12), case.points,
                             not verdict.findings, f"{case.describe()}: {message}" if message else "",
                             grader_error=fault, mistakes=[f.mistake for f in verdict.findings])
-        self.results.append(result)
         return result
 
     def _verdict(self, case):

@@ -69,7 +69,8 @@ def write_results_json(results, path):
                      "score": r.score, "max_score": r.max_score, "seconds": r.seconds,
                      "tests": [{"student": r.student, "assignment": r.assignment, "function": t.function,
                                 "test": t.name, "points": t.points, "max_points": t.max_points,
-                                "passed": t.passed, "message": t.message, "grader_error": t.grader_error}
+                                "passed": t.passed, "message": t.message, "grader_error": t.grader_error,
+                                "mistakes": t.mistakes}
                                for t in r.tests]})
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps({"submissions": rows}, indent=1) + "\n", encoding="utf-8")

@@ -12,7 +12,8 @@ from autograder.results import SubmissionResult, TestResult
 def _result():
     return SubmissionResult("ada", "ch08_fine_tuning", "ada.ipynb", seed=5, isolation="bwrap", tests=[
         TestResult("fc_to_conv", "a", 1.0, 1.0, True), TestResult("fc_to_conv", "b", 1.0, 1.0, True),
-        TestResult("fc_to_conv", "c", 0.0, 1.0, False, "fc_to_conv(...): [hwc_order] reshape to (K, C, H, W)")])
+        TestResult("fc_to_conv", "c", 0.0, 1.0, False, "fc_to_conv(...): [hwc_order] reshape to (K, C, H, W)",
+                   mistakes=["hwc_order"])])
 
 
 def test_grades_csv_has_the_contract_columns(tmp_path):
@@ -28,7 +29,9 @@ def test_results_json_lists_every_test_with_seed_and_isolation(tmp_path):
     sub = json.loads((tmp_path / "r.json").read_text())["submissions"][0]
     assert (sub["seed"], sub["isolation"], len(sub["tests"])) == (5, "bwrap", 3)
     assert set(sub["tests"][2]) >= {"student", "assignment", "function", "test", "points", "max_points",
-                                    "passed", "message"}
+                                    "passed", "message", "mistakes"}
+    # the catalogue ids as a field, for analytics: never parsed back from the message
+    assert [t["mistakes"] for t in sub["tests"]] == [[], [], ["hwc_order"]]
 
 
 def test_gradescope_results_follow_its_format(tmp_path):
