@@ -17,6 +17,13 @@ import numpy as np
 
 from .compare import compare, rtol_for, values_close
 
+# The ids the grader gives a call of any function. With the ids the task records name in their
+# `mistakes`, they are the mistake catalogue: each has a realistic wrong submission in
+# tests/corpus/mutants that the tests grade.
+GENERIC_IDS = ("shape_hw_swapped", "shape_off_by_one", "shape_padded", "wrong_shape", "dtype_changed",
+               "mutates_input", "nan_or_inf", "scaled", "sign_flipped", "wrong_values", "returns_none", "raises",
+               "timeout", "missing_function", "no_value_error", "too_slow")
+
 # The generic ids' advice, when the task does not word it itself.
 GENERIC = {
     "shape_hw_swapped": "the last two axes are swapped: keep the reference's axis order (height before width "

@@ -9,6 +9,7 @@ never read from the message), some keep the share of points their mistake leaves
 faulty submission costs only what it should while the batch goes on.
 """
 import copy
+import inspect
 import json
 import signal
 import subprocess
@@ -25,11 +26,14 @@ import solutions
 from autograder import outcome
 from autograder.baselines import conv_backward_per_value, conv_forward_per_value
 from autograder.batch import grade_paths
+from autograder.cases import build_cases
+from autograder.diagnose import GENERIC_IDS
+from autograder.grading import rebuild
 from autograder.notebook import collect
 from autograder.points import POINTS
 from autograder.sandbox import Limits
+from tasks import load
 from corpus.build import ASSIGNMENTS, build_notebook, callers, correct_cells, stub_cells
-from corpus.calls import CALLS
 from corpus.faulty import ASSIGNMENT as FAULTY_ASSIGNMENT
 from corpus.faulty import FAULTY, _cell_source
 from corpus.make_examples import EXAMPLES, make_examples
@@ -42,19 +46,8 @@ MUTANTS = all_mutants()
 OUTCOME_GRADED = {("ch08_fine_tuning", "fine_tune")}
 FUNCTIONS = [(a, f) for a in ASSIGNMENTS for f in POINTS[a] if (a, f) not in OUTCOME_GRADED]
 
-# The mistake catalogue of the autograder's design (team/AUTOGRADER_API.md): every id has a mutant.
-CATALOGUE = """
-shape_hw_swapped shape_off_by_one shape_padded wrong_shape dtype_changed mutates_input raises returns_none
-nan_or_inf scaled sign_flipped timeout missing_function wrong_values
-flipped_kernel missing_bias stride_ignored pad_ignored not_flipped weight_transposed dilate_d_zeros
-output_size_ceil output_size_no_plus_one extra_before same_extra_before full_pads_k ignores_stride
-multiplies_kernels pads_all_axes tie_all tie_last overlap_overwrite avg_no_divide wrong_axes wrong_corner
-unpool_top_left unbiased_var eps_outside_sqrt per_pixel_stats group_interleaved momentum_flipped
-biased_running_var uses_batch_stats dx_ignores_stats dgamma_is_dbeta dbeta_mean forward_difference
-x_not_restored ignores_dout dw_last_sample dw_mean_batch db_mean dx_overwrite backward_ignores_stride
-dx_not_cropped transpose_kernel_flipped transpose_no_crop row_order col_order col2im_assign
-matrix_transposed shared_bias bias_ignored hwc_order too_slow no_value_error
-""".split()
+# The mistake catalogue: the grader's generic ids and every id a task record names. Every id has a mutant.
+CATALOGUE = set(GENERIC_IDS) | {mistake for a in ASSIGNMENTS for task in load(a).graded for mistake in task.mistakes}
 
 
 def assert_same(got, expected):
@@ -73,9 +66,15 @@ def assert_same(got, expected):
 
 
 def calls(function, seed=7):
+    """Argument tuples that compare two implementations of `function`: the arguments of its
+    task's hidden grid (keywords bound by position), so they cover what the task record says
+    students get wrong, and a new function needs no table of its own here."""
     if function == "fine_tune":  # the task's own inputs: the pretrained network and the target split
         return [outcome.task_inputs()]
-    return CALLS[function](np.random.default_rng(seed))
+    assignment = next(a for a in ASSIGNMENTS if function in POINTS[a])
+    signature = inspect.signature(getattr(solutions, function))
+    return [tuple(rebuild(a) for a in signature.bind(*case.args, **case.kwargs).args)
+            for case in build_cases(assignment, seed, {function}) if case.kind == "value"]
 
 
 # ---------------------------------------------------------------- the corpus, without the grader
