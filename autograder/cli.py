@@ -41,8 +41,12 @@ def _check_assignment(assignment):
 
 def grade(*, paths, out, json_path=None, gradescope=None, feedback=None, jobs=1, timeout=None, seed=None,
           key_file=None, unsafe_no_sandbox=False, submission_timeout=None, hidden=(), progress=False,
-          assignment=None):
+          assignment=None, feedback_detail="diagnosis"):
     """Grade every notebook under paths and write the reports; returns the SubmissionResults.
+
+    feedback_detail: what the student-facing reports (feedback, Gradescope) show of a failed
+    hidden case: "diagnosis" (its inputs' shapes and what is wrong) or "values" (also the
+    reference's values); results.json always has both.
 
     assignment: the assignment id of every notebook (default: what each path, or else each
     notebook's metadata, says)."""
@@ -87,9 +91,9 @@ def grade(*, paths, out, json_path=None, gradescope=None, feedback=None, jobs=1,
     if json_path:
         reports.write_results_json(results, json_path)
     if gradescope:
-        reports.write_gradescope(results, gradescope)
+        reports.write_gradescope(results, gradescope, detail=feedback_detail == "values")
     if feedback:
-        reports.write_feedback(results, feedback)
+        reports.write_feedback(results, feedback, detail=feedback_detail == "values")
     journal.remove()
     return results
 
@@ -106,6 +110,9 @@ def _parser():
     g.add_argument("--json", type=Path, dest="json_path", help="results.json with every test")
     g.add_argument("--gradescope", type=Path, metavar="DIR", help="write Gradescope results.json files here")
     g.add_argument("--feedback", type=Path, metavar="DIR", help="write per-student Markdown feedback here")
+    g.add_argument("--feedback-detail", choices=("diagnosis", "values"), default="diagnosis",
+                   help="what feedback and Gradescope output show of a failed hidden case: its inputs' shapes and "
+                        "the diagnosis (default), or also the reference's values, which give its answer away")
     g.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (default 1)")
     g.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help=f"wall-clock limit of one call of a student's function (default {DEFAULT_TIMEOUT:g})")
@@ -142,7 +149,8 @@ def main(argv=None):
                         feedback=args.feedback, jobs=args.jobs, timeout=args.timeout, seed=args.seed,
                         key_file=args.key_file, unsafe_no_sandbox=args.unsafe_no_sandbox,
                         submission_timeout=args.submission_timeout, hidden=args.hide,
-                        progress=sys.stderr.isatty(), assignment=args.assignment)
+                        progress=sys.stderr.isatty(), assignment=args.assignment,
+                        feedback_detail=args.feedback_detail)
     except UsageError as error:
         print(f"autograder: {error}", file=sys.stderr)
         return 2

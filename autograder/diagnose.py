@@ -41,10 +41,16 @@ GENERIC = {
 @dataclass(frozen=True)
 class Finding:
     """One thing wrong with a call: its catalogue id, what to tell the student (without the
-    id), and the output it concerns ("dw"; "" for the whole result or call)."""
+    id), and the output it concerns ("dw"; "" for the whole result or call).
+
+    detail: the reference's values that show it ("got 0.25, expected 0.5 at index (0, 1)"):
+    part of the hidden case's answer, so students see it only when the instructor asks
+    (--feedback-detail values); results.json always keeps it.
+    """
     mistake: str
     text: str
     part: str = ""
+    detail: str = ""
 
     def __str__(self):
         """The student's line: "dw: [dw_last_sample] is the reference dw of the last sample only..."."""
@@ -136,17 +142,19 @@ def _factor_finding(case, got, expected):
 
 
 def _values_message(got, expected):
+    """(text, detail) of wrong values: where and how wrong, then the values that show it."""
     if not isinstance(expected, np.ndarray):
-        return f"returned {got!r}, expected {expected!r}"
+        return f"returned {got!r}, which is not the right value", f"expected {expected!r}"
     close = values_close(got, expected, rtol_for(expected))
     first = tuple(int(i) for i in np.argwhere(~close)[0])
     error = np.abs(got.astype(np.float64) - expected) / max(np.abs(expected).max(initial=0.0), 1e-300)
     return (f"{(~close).sum()} of {close.size} values are wrong (largest error {error.max():.2g} relative to the "
-            f"largest value); first at index {first}: got {got[first]:.6g}, expected {expected[first]:.6g}")
+            f"largest value), the first at index {first}"), f"at {first}: got {got[first]:.6g}, expected {expected[first]:.6g}"
 
 
 def _explain(case, args, got_part, expected_part, problem, component):
-    """(id, text) of the compare.Problem of one part (component: its index, None for the whole)."""
+    """(id, text) or (id, text, detail) of the compare.Problem of one part (component: its index,
+    None for the whole)."""
     if problem.kind == "none":
         return "returns_none", "returned None: did the function end without `return`?"
     if problem.kind in ("type", "length"):
@@ -172,7 +180,13 @@ def _explain(case, args, got_part, expected_part, problem, component):
     mistake = _matching_mistake(case, args, got_part, component, signatures=True)
     if mistake:
         return mistake, case.explain[mistake]
-    return "wrong_values", _values_message(got_part, expected_part)
+    text, detail = _values_message(got_part, expected_part)
+    return "wrong_values", text, detail
+
+
+def _finding(explained, part=""):
+    mistake, text, *detail = explained
+    return Finding(mistake, text, part, *detail)
 
 
 def diagnose(case, args, got, expected):
@@ -181,14 +195,13 @@ def diagnose(case, args, got, expected):
     is not the tuple the task asks for."""
     if len(case.outputs) == 1:
         problem = compare(got, expected)
-        return [] if problem is None else [Finding(*_explain(case, args, got, expected, problem, None))]
+        return [] if problem is None else [_finding(_explain(case, args, got, expected, problem, None))]
     problem = compare(got, expected, case.outputs)
     if problem is not None and problem.component is None:  # None, or not a tuple of the right length
-        return [Finding(*_explain(case, args, got, expected, problem, None))]
+        return [_finding(_explain(case, args, got, expected, problem, None))]
     findings = []
     for index, name in enumerate(case.outputs):
         problem = compare(got[index], expected[index])
         if problem is not None:
-            mistake, text = _explain(case, args, got[index], expected[index], problem, index)
-            findings.append(Finding(mistake, text, name))
+            findings.append(_finding(_explain(case, args, got[index], expected[index], problem, index), name))
     return findings

@@ -91,7 +91,9 @@ class CaseRunner:
         message = "; ".join(([verdict.note] if verdict.note else []) + [str(f) for f in verdict.findings])
         result = TestResult(case.function, case.name, round(case.points * verdict.earned, 12), case.points,
                             not verdict.findings, f"{case.describe()}: {message}" if message else "",
-                            grader_error=fault, mistakes=[f.mistake for f in verdict.findings])
+                            grader_error=fault, mistakes=[f.mistake for f in verdict.findings],
+                            detail="; ".join(f"{f.part + ' ' if f.part else ''}{f.detail}"
+                                             for f in verdict.findings if f.detail))
         return result
 
     def _verdict(self, case):

@@ -141,6 +141,10 @@ class SandboxedGrade(NbGraderPreprocessor):
     unsafe_no_sandbox = Bool(
         False, help="Grade even without bubblewrap: student code then runs unconfined, with your rights.",
     ).tag(config=True)
+    feedback_detail = Unicode(
+        "diagnosis", help="What students see of a failed hidden case: 'diagnosis' (its inputs' shapes and what "
+                          "is wrong) or 'values' (also the reference's values, which give the answer away).",
+    ).tag(config=True)
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
@@ -154,7 +158,7 @@ class SandboxedGrade(NbGraderPreprocessor):
             self.log.warning("%s/%s is not graded (%s): %s", info["student"], info["assignment"], result.status,
                              result.problem)
             nb.cells.insert(0, _note(nb, result))
-        by_function = result.by_function()
+        by_function = result.by_function(detail=self.feedback_detail == "values")
         for cell in nb.cells:
             if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):
                 cell.outputs = self.outcome(cell, by_function, result)

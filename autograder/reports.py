@@ -70,16 +70,17 @@ def write_results_json(results, path):
                      "tests": [{"student": r.student, "assignment": r.assignment, "function": t.function,
                                 "test": t.name, "points": t.points, "max_points": t.max_points,
                                 "passed": t.passed, "message": t.message, "grader_error": t.grader_error,
-                                "mistakes": t.mistakes}
+                                "mistakes": t.mistakes, "detail": t.detail}
                                for t in r.tests]})
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps({"submissions": rows}, indent=1) + "\n", encoding="utf-8")
 
 
-def gradescope_results(result):
-    """Gradescope's results.json for one submission: one test per graded function."""
+def gradescope_results(result, detail=False):
+    """Gradescope's results.json for one submission: one test per graded function (detail: show
+    the reference's values behind each diagnosis)."""
     tests = []
-    for function, (points, max_points, messages) in result.by_function().items():
+    for function, (points, max_points, messages) in result.by_function(detail).items():
         output = "All cases passed." if not messages else "\n".join(f"- {m}" for m in messages)
         tests.append({"name": f"{result.assignment}: {function}", "score": points, "max_score": max_points,
                       "output": output, "visibility": "visible"})
@@ -90,12 +91,12 @@ def gradescope_results(result):
     return {"score": result.score, "tests": tests, "output": output, "extra_data": extra}
 
 
-def write_gradescope(results, directory):
+def write_gradescope(results, directory, detail=False):
     """DIR/<student>/<assignment>/results.json in Gradescope's format, one per submission."""
     for r in results:
         target = Path(directory) / _safe_name(r.student) / _safe_name(r.assignment or "unknown")
         target.mkdir(parents=True, exist_ok=True)
-        (target / "results.json").write_text(json.dumps(gradescope_results(r), indent=1) + "\n", encoding="utf-8")
+        (target / "results.json").write_text(json.dumps(gradescope_results(r, detail), indent=1) + "\n", encoding="utf-8")
 
 
 def _status_line(result):
@@ -130,8 +131,9 @@ def _code_block(text):
     return [fence, text, fence]
 
 
-def feedback_markdown(result):
-    """A student's feedback: each function, its points, and what went wrong.
+def feedback_markdown(result, detail=False):
+    """A student's feedback: each function, its points, and what went wrong (detail: with the
+    reference's values behind each diagnosis, which give away hidden cases' answers).
 
     Headings come from the grader only: everything the student controls (name, messages,
     output, problem) is inline code or a code block.
@@ -142,7 +144,7 @@ def feedback_markdown(result):
     lines = [f"# Feedback: {inline_code(result.assignment)} ({inline_code(result.student)})", "",
              f"**Score: {result.score:g} / {result.max_score:g}**", "",
              status + (f" {inline_code(result.problem)}" if result.problem else ""), ""]
-    for function, (points, max_points, messages) in result.by_function().items():
+    for function, (points, max_points, messages) in result.by_function(detail).items():
         mark = "✔" if not messages else "✘"
         lines.append(f"## {mark} {inline_code(function)}: {points:g} / {max_points:g}")
         lines += [""] + ([f"- {inline_code(m)}" for m in messages] if messages else ["All cases passed."]) + [""]
@@ -151,12 +153,12 @@ def feedback_markdown(result):
     return "\n".join(lines)
 
 
-def write_feedback(results, directory):
+def write_feedback(results, directory, detail=False):
     """DIR/<student>/<assignment>.md for every submission."""
     for r in results:
         target = Path(directory) / _safe_name(r.student)
         target.mkdir(parents=True, exist_ok=True)
-        (target / f"{_safe_name(r.assignment or 'unknown')}.md").write_text(feedback_markdown(r), encoding="utf-8")
+        (target / f"{_safe_name(r.assignment or 'unknown')}.md").write_text(feedback_markdown(r, detail), encoding="utf-8")
 
 
 def summary_table(results):

@@ -12,6 +12,8 @@ class TestResult:
     otherwise claim to be a grader fault.
     mistakes: the catalogue ids of what went wrong, in the message's order ([] when passed). The
     message shows them to the student; code reads them here, never from the message.
+    detail: the reference's values behind the message ("dw at (0, 1): got 0.25, expected 0.5"),
+    shown to students only at --feedback-detail values.
     """
     __test__ = False  # not a pytest test class, despite the name
 
@@ -23,6 +25,7 @@ class TestResult:
     message: str = ""
     grader_error: bool = False
     mistakes: list = field(default_factory=list)
+    detail: str = ""
 
 
 @dataclass
@@ -70,13 +73,15 @@ class SubmissionResult:
         from .points import POINTS
         return sum(POINTS.get(self.assignment, {}).values())
 
-    def by_function(self):
-        """{function: (points, max_points, [messages of failed tests])}, in contract order."""
+    def by_function(self, detail=False):
+        """{function: (points, max_points, [messages of failed tests])}, in contract order;
+        detail: each message followed by the reference's values behind it (TestResult.detail)."""
         table = {}
         for t in self.tests:
             points, max_points, messages = table.get(t.function, (0.0, 0.0, []))
+            message = f"{t.message} ({t.detail})" if detail and t.detail else t.message
             table[t.function] = (points + t.points, max_points + t.max_points,
-                                 messages + ([t.message] if not t.passed else []))
+                                 messages + ([message] if not t.passed else []))
         return {f: (round(p, 6), round(m, 6), msgs) for f, (p, m, msgs) in table.items()}
 
     def to_dict(self):

@@ -122,3 +122,20 @@ def test_an_unknown_assignment_is_a_usage_error_naming_the_known_ones(tmp_path):
                                   "ch01_motivation, ch02_convolution,")
     with pytest.raises(cli.UsageError, match="'ch4' is not an assignment"):
         cli.grade(paths=[tmp_path], out=tmp_path / "g.csv", assignment="ch4")
+
+
+@pytest.mark.slow
+@pytest.mark.sandbox
+def test_feedback_shows_the_reference_values_only_at_feedback_detail_values(tmp_path):
+    from tests.corpus.mutants import mutant_cells
+
+    notebook = build_notebook(mutant_cells("ch05_normalization", "inference_precedence"), "ch05_normalization",
+                              tmp_path / "submitted" / "ben" / "ch05_normalization" / "ch05_normalization.ipynb")
+    shown = {}
+    for level in ("diagnosis", "values"):
+        done = _cli("grade", notebook, "--out", tmp_path / f"{level}.csv", "--feedback", tmp_path / level,
+                    "--feedback-detail", level, "--seed", "3", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        shown[level] = (tmp_path / level / "ben" / "ch05_normalization.md").read_text()
+    assert "[wrong_values]" in shown["diagnosis"] and "expected" not in shown["diagnosis"].split("batchnorm_inference", 1)[1]
+    assert "[wrong_values]" in shown["values"] and ", expected " in shown["values"]

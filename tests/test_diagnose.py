@@ -59,6 +59,27 @@ def test_fallback_gives_the_first_wrong_element():
     assert finding.mistake == "wrong_values" and "(1, 1)" in finding.text
 
 
+def test_the_reference_values_are_a_detail_kept_apart_from_the_diagnosis():
+    """The diagnosis says where and how wrong; the reference's value, part of the hidden
+    case's answer, is only in the detail (shown to students at --feedback-detail values)."""
+    case = _case("ch02_convolution", "corr2d")
+    expected = _expected(case)
+    got = expected.copy()
+    got[1, 1] += 5
+    finding, = diagnose(case, case.args, got, expected)
+    value = f"{expected[1, 1]:.6g}"
+    assert value not in finding.text and "expected" not in finding.text
+    assert finding.detail == f"at (1, 1): got {got[1, 1]:.6g}, expected {value}"
+
+
+def test_a_wrong_scalar_does_not_give_the_right_one_away():
+    case = _case("ch03_padding_stride", "conv_output_size")
+    expected = _expected(case)
+    finding, = diagnose(case, case.args, expected + 1, expected)
+    assert str(expected) not in finding.text.replace(str(expected + 1), "")
+    assert finding.detail == f"expected {expected!r}"
+
+
 def test_a_scaled_dx_is_not_taken_for_overwriting_where_every_cell_is_overlapped():
     """With a 2x2 kernel at stride 1 on a 2-padded input, every cell is in several windows: the
     pattern "wrong only where windows overlap" tells nothing there; the factor does."""

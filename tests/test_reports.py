@@ -46,6 +46,21 @@ def test_feedback_lists_functions_points_and_diagnoses():
     assert "`fc_to_conv`: 2 / 3" in text and "[hwc_order]" in text
 
 
+def _with_detail():
+    result = _result()
+    result.tests[2].detail = "w at (0, 1, 0, 0): got 0.5, expected 0.25"
+    return result
+
+
+def test_student_reports_show_the_reference_values_only_when_the_instructor_asks(tmp_path):
+    for detail in (False, True):
+        feedback = reports.feedback_markdown(_with_detail(), detail)
+        gradescope = json.dumps(reports.gradescope_results(_with_detail(), detail))
+        assert ("expected 0.25" in feedback) is detail and ("expected 0.25" in gradescope) is detail
+    reports.write_results_json([_with_detail()], tmp_path / "r.json")   # the instructor's file keeps it
+    assert "expected 0.25" in (tmp_path / "r.json").read_text()
+
+
 def test_summary_gives_per_function_pass_rates():
     assert "67%" in reports.summary_table([_result()])
 
