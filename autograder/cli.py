@@ -11,8 +11,10 @@ import signal
 import sys
 from pathlib import Path
 
-from . import reports
+from . import deadlines as deadline_rules
+from . import reports, store
 from .batch import DEFAULT_TIMEOUT, grade_paths
+from .deadlines import DeadlineError, submission_time
 from .journal import Journal
 from .notebook import collect
 from .points import ASSIGNMENTS
@@ -39,23 +41,50 @@ def _check_assignment(assignment):
                          f"use one of: {', '.join(ASSIGNMENTS)}")
 
 
+def _only(found, students, paths):
+    """The notebooks of the given students (all when none is given); UsageError naming a student
+    who has none, so that a typo in --only does not pass for a regrade."""
+    if not students:
+        return found
+    missing = sorted(set(students) - {f.student for f in found})
+    if missing:
+        raise UsageError(f"--only: no notebook of {', '.join(missing)} in {', '.join(map(str, paths))}")
+    return [f for f in found if f.student in set(students)]
+
+
+def _stamped(result):
+    """result with the time it was graded and, if not known yet, when it was submitted."""
+    result.graded_at = result.graded_at or store.now()
+    if result.submitted_at is None and result.path:
+        result.submitted_at = submission_time(result.path)
+    return result
+
+
 def grade(*, paths, out, json_path=None, gradescope=None, feedback=None, jobs=1, timeout=None, seed=None,
           key_file=None, unsafe_no_sandbox=False, submission_timeout=None, hidden=(), progress=False,
-          assignment=None, feedback_detail="diagnosis"):
-    """Grade every notebook under paths and write the reports; returns the SubmissionResults.
+          assignment=None, feedback_detail="diagnosis", only=(), store_path=None, deadlines=None):
+    """Grade every notebook under paths, merge the results into the store and write the reports;
+    returns this run's SubmissionResults.
 
     feedback_detail: what the student-facing reports (feedback, Gradescope) show of a failed
     hidden case: "diagnosis" (its inputs' shapes and what is wrong) or "values" (also the
     reference's values); results.json always has both.
 
     assignment: the assignment id of every notebook (default: what each path, or else each
-    notebook's metadata, says)."""
+    notebook's metadata, says). only: grade only these students' notebooks. store_path: the
+    results store (default <out>.store.json): grades.csv and results.json hold every row of it,
+    this run's replacing older ones of the same student and assignment; feedback and Gradescope
+    output are written for this run's submissions. deadlines: a deadlines TOML file whose
+    lateness the feedback shows."""
     _check_assignment(assignment)
     try:
         isolation = require_sandbox(unsafe_no_sandbox)
-    except SandboxUnavailable as error:
+        rules = deadline_rules.load(deadlines) if deadlines else None
+        store_path = store_path or store.default_path(out)
+        stored = store.load(store_path)  # before grading: an unreadable store must not cost a batch
+    except (SandboxUnavailable, DeadlineError, store.StoreError) as error:
         raise UsageError(str(error)) from None
-    found = collect(paths, assignment=assignment)
+    found = _only(collect(paths, assignment=assignment), only, paths)
     if not found:
         raise UsageError(f"no notebooks (.ipynb) found in {', '.join(map(str, paths))}")
     try:
@@ -80,20 +109,22 @@ def grade(*, paths, out, json_path=None, gradescope=None, feedback=None, jobs=1,
     try:
         with contextlib.closing(graded):  # closing it kills the grading processes still running
             for result in graded:
-                journal.append(fingerprints[result.path], result)
+                journal.append(fingerprints[result.path], _stamped(result))
                 results.append(result)
     except KeyboardInterrupt:
         raise Interrupted(len(results), len(found), journal.path) from None
     finally:
         if bar:
             bar.close()
-    reports.write_grades_csv(results, out)
+    merged = store.merge(stored, results)
+    store.save(merged, store_path)
+    reports.write_grades_csv(merged, out)
     if json_path:
-        reports.write_results_json(results, json_path)
+        reports.write_results_json(merged, json_path)
     if gradescope:
         reports.write_gradescope(results, gradescope, detail=feedback_detail == "values")
     if feedback:
-        reports.write_feedback(results, feedback, detail=feedback_detail == "values")
+        reports.write_feedback(results, feedback, detail=feedback_detail == "values", deadlines=rules)
     journal.remove()
     return results
 
@@ -125,6 +156,13 @@ def _parser():
                    help="seed of the random inputs of every submission, to reproduce a run (default: from --key)")
     g.add_argument("--hide", type=Path, action="append", default=[], metavar="DIR",
                    help="another directory student code must not see, if it lies inside a system directory")
+    g.add_argument("--only", action="append", default=[], metavar="STUDENT",
+                   help="grade only this student's notebooks (repeatable); the store keeps everyone else's rows")
+    g.add_argument("--store", type=Path, dest="store_path", metavar="FILE",
+                   help="the results store merged into (default: <out>.store.json); grades.csv and --json "
+                        "hold all its rows, the newest result of each student and assignment")
+    g.add_argument("--deadlines", type=Path, metavar="FILE",
+                   help="due dates, extensions and late penalty (TOML): lateness is shown in the feedback")
     g.add_argument("--unsafe-no-sandbox", action="store_true",
                    help="grade even without bubblewrap: student code then runs with your rights, unconfined "
                         "(recorded in every result)")
@@ -135,22 +173,33 @@ def _stop(signum, frame):
     raise KeyboardInterrupt  # SIGTERM stops the batch like Ctrl-C: every process it started is killed
 
 
-def main(argv=None):
-    parser = _parser()
-    args = parser.parse_args(argv)
+def _grade_command(args, parser):
+    """`grade`: grade, write the reports, print the summary of this run."""
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
     for name in ("timeout", "submission_timeout"):
         if getattr(args, name) is not None and getattr(args, name) <= 0:
             parser.error(f"--{name.replace('_', '-')} must be positive")
     signal.signal(signal.SIGTERM, _stop)
+    results = grade(paths=args.paths, out=args.out, json_path=args.json_path, gradescope=args.gradescope,
+                    feedback=args.feedback, jobs=args.jobs, timeout=args.timeout, seed=args.seed,
+                    key_file=args.key_file, unsafe_no_sandbox=args.unsafe_no_sandbox,
+                    submission_timeout=args.submission_timeout, hidden=args.hide,
+                    progress=sys.stderr.isatty(), assignment=args.assignment,
+                    feedback_detail=args.feedback_detail, only=args.only, store_path=args.store_path,
+                    deadlines=args.deadlines)
+    print(reports.summary_table(results))
+    print(f"wrote {args.out}" + "".join(f", {p}" for p in (args.json_path, args.gradescope, args.feedback) if p))
+
+
+COMMANDS = {"grade": _grade_command}
+
+
+def main(argv=None):
+    parser = _parser()
+    args = parser.parse_args(argv)
     try:
-        results = grade(paths=args.paths, out=args.out, json_path=args.json_path, gradescope=args.gradescope,
-                        feedback=args.feedback, jobs=args.jobs, timeout=args.timeout, seed=args.seed,
-                        key_file=args.key_file, unsafe_no_sandbox=args.unsafe_no_sandbox,
-                        submission_timeout=args.submission_timeout, hidden=args.hide,
-                        progress=sys.stderr.isatty(), assignment=args.assignment,
-                        feedback_detail=args.feedback_detail)
+        COMMANDS[args.command](args, parser)
     except UsageError as error:
         print(f"autograder: {error}", file=sys.stderr)
         return 2
@@ -160,6 +209,4 @@ def main(argv=None):
     except Exception as error:  # a grader fault: one line, not a traceback
         print(f"autograder: internal error: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
-    print(reports.summary_table(results))
-    print(f"wrote {args.out}" + "".join(f", {p}" for p in (args.json_path, args.gradescope, args.feedback) if p))
     return 0

@@ -12,6 +12,7 @@ import json
 import re
 from pathlib import Path
 
+from .deadlines import parse_time
 from .points import POINTS
 
 # Kept as they are: lowercase (a case-insensitive file system, macOS' and Windows' default,
@@ -47,16 +48,22 @@ def csv_text(text):
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+GRADES_COLUMNS = ["student", "assignment", "score", "max_score", "status", "problem", "submitted_at", "graded_at"]
+
+
 def write_grades_csv(results, path):
-    """One row per (student, assignment): student,assignment,score,max_score,status,problem
-    (problem: why a submission was not graded, in one line; empty when it was)."""
+    """One row per (student, assignment): student,assignment,score,max_score,status,problem,
+    submitted_at,graded_at (problem: why a submission was not graded, in one line; empty when
+    it was; the times in ISO 8601, UTC; score: what the notebook earned, before any late
+    penalty, which autograder.lms applies on export)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["student", "assignment", "score", "max_score", "status", "problem"])
+        writer.writerow(GRADES_COLUMNS)
         for r in sorted(results, key=lambda r: (r.student, r.assignment or "")):
             writer.writerow([csv_text(r.student), csv_text(r.assignment or ""), f"{r.score:g}", f"{r.max_score:g}",
-                             csv_text(r.status), csv_text(one_line(r.problem))])
+                             csv_text(r.status), csv_text(one_line(r.problem)), r.submitted_at or "",
+                             r.graded_at or ""])
 
 
 def write_results_json(results, path):
@@ -67,6 +74,7 @@ def write_results_json(results, path):
         rows.append({"student": r.student, "assignment": r.assignment, "path": r.path, "status": r.status,
                      "problem": r.problem, "seed": r.seed, "key_id": r.key_id, "isolation": r.isolation,
                      "score": r.score, "max_score": r.max_score, "seconds": r.seconds,
+                     "submitted_at": r.submitted_at, "graded_at": r.graded_at,
                      "tests": [{"student": r.student, "assignment": r.assignment, "function": t.function,
                                 "test": t.name, "points": t.points, "max_points": t.max_points,
                                 "passed": t.passed, "message": t.message, "grader_error": t.grader_error,
@@ -131,9 +139,23 @@ def _code_block(text):
     return [fence, text, fence]
 
 
-def feedback_markdown(result, detail=False):
+def _score_lines(result, lateness):
+    """The score, and with a late penalty the score after it and why."""
+    lines = [f"**Score: {result.score:g} / {result.max_score:g}**", ""]
+    if lateness is not None and lateness.describe():
+        text = lateness.describe()
+        line = text[0].upper() + text[1:] + "."
+        if lateness.penalty:
+            after = round(result.score * (1 - lateness.penalty), 6)
+            line += f" **Score after the late penalty: {after:g} / {result.max_score:g}**"
+        lines += [line, ""]
+    return lines
+
+
+def feedback_markdown(result, detail=False, lateness=None):
     """A student's feedback: each function, its points, and what went wrong (detail: with the
-    reference's values behind each diagnosis, which give away hidden cases' answers).
+    reference's values behind each diagnosis, which give away hidden cases' answers); lateness:
+    the submission's deadlines.Lateness, shown with the score after its penalty.
 
     Headings come from the grader only: everything the student controls (name, messages,
     output, problem) is inline code or a code block.
@@ -142,7 +164,7 @@ def feedback_markdown(result, detail=False):
     if result.status != "ok" and not result.tests:
         status = f"**{status}**"  # the one reason there is: it must not look like a footnote
     lines = [f"# Feedback: {inline_code(result.assignment)} ({inline_code(result.student)})", "",
-             f"**Score: {result.score:g} / {result.max_score:g}**", "",
+             *_score_lines(result, lateness),
              status + (f" {inline_code(result.problem)}" if result.problem else ""), ""]
     for function, (points, max_points, messages) in result.by_function(detail).items():
         mark = "✔" if not messages else "✘"
@@ -153,12 +175,15 @@ def feedback_markdown(result, detail=False):
     return "\n".join(lines)
 
 
-def write_feedback(results, directory, detail=False):
-    """DIR/<student>/<assignment>.md for every submission."""
+def write_feedback(results, directory, detail=False, deadlines=None):
+    """DIR/<student>/<assignment>.md for every submission (deadlines: a deadlines.Deadlines whose
+    lateness each feedback shows)."""
     for r in results:
         target = Path(directory) / _safe_name(r.student)
         target.mkdir(parents=True, exist_ok=True)
-        (target / f"{_safe_name(r.assignment or 'unknown')}.md").write_text(feedback_markdown(r, detail), encoding="utf-8")
+        lateness = deadlines.lateness(r.student, r.assignment, parse_time(r.submitted_at)) if deadlines else None
+        (target / f"{_safe_name(r.assignment or 'unknown')}.md").write_text(feedback_markdown(r, detail, lateness),
+                                                                            encoding="utf-8")
 
 
 def summary_table(results):

@@ -50,7 +50,9 @@ class SubmissionResult:
     isolation: the sandbox level the student's code ran under; seed: the inputs' seed; key_id:
     the fingerprint of the instructor key the seed was derived from (autograder.secret), so
     that a regrade can tell whether it used the same key. output: what the student's code
-    printed (truncated).
+    printed (truncated). graded_at: when it was graded, submitted_at: when it was submitted
+    (nbgrader's timestamp.txt, else the file's modification time), both ISO 8601 in UTC
+    (autograder.store, autograder.deadlines).
     """
     student: str
     assignment: str | None
@@ -63,6 +65,8 @@ class SubmissionResult:
     output: str = ""
     seconds: float = 0.0
     key_id: str | None = None
+    graded_at: str | None = None
+    submitted_at: str | None = None
 
     @property
     def score(self):

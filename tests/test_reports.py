@@ -21,7 +21,7 @@ def test_grades_csv_has_the_contract_columns(tmp_path):
     rows = list(csv.DictReader(open(tmp_path / "g.csv")))
     # max_score is the assignment's (fc_to_conv 3 + fine_tune 5), not the sum of the tests run
     assert rows == [{"student": "ada", "assignment": "ch08_fine_tuning", "score": "2", "max_score": "8",
-                     "status": "ok", "problem": ""}]
+                     "status": "ok", "problem": "", "submitted_at": "", "graded_at": ""}]
 
 
 def test_results_json_lists_every_test_with_seed_and_isolation(tmp_path):
@@ -87,7 +87,8 @@ def test_grades_csv_gives_the_reason_and_the_assignments_max_score(tmp_path):
     reports.write_grades_csv([_not_graded(problem=f"line one\n{WRONG}")], tmp_path / "g.csv")
     rows = list(csv.DictReader(open(tmp_path / "g.csv", newline="")))
     assert rows == [{"student": "bob", "assignment": "ch04_pooling", "score": "0", "max_score": "36",
-                     "status": "wrong_assignment", "problem": f"line one {WRONG}"}]
+                     "status": "wrong_assignment", "problem": f"line one {WRONG}", "submitted_at": "",
+                     "graded_at": ""}]
 
 
 def test_results_json_gives_the_reason_once_and_no_test_rows(tmp_path):
