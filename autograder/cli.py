@@ -166,6 +166,16 @@ def _parser():
     g.add_argument("--unsafe-no-sandbox", action="store_true",
                    help="grade even without bubblewrap: student code then runs with your rights, unconfined "
                         "(recorded in every result)")
+    e = commands.add_parser("export", help="Canvas / Moodle gradebook CSV from grades.csv and a roster")
+    e.add_argument("grades", type=Path, metavar="GRADES_CSV", help="grades.csv written by grade")
+    e.add_argument("--roster", type=Path, required=True,
+                   help="CSV: student (the submission folder's name), name, first_name, last_name, canvas_id, "
+                        "sis_user_id, sis_login_id, section, email, id_number")
+    e.add_argument("--canvas", type=Path, metavar="FILE", help="write Canvas' gradebook import CSV here")
+    e.add_argument("--moodle", type=Path, metavar="FILE", help="write Moodle's CSV grade import here")
+    e.add_argument("--deadlines", type=Path, metavar="FILE", help="apply the late penalties of this TOML file")
+    e.add_argument("--problems", type=Path, metavar="FILE",
+                   help="where to list the cells left empty and why (default: beside the first export)")
     return parser
 
 
@@ -192,7 +202,33 @@ def _grade_command(args, parser):
     print(f"wrote {args.out}" + "".join(f", {p}" for p in (args.json_path, args.gradescope, args.feedback) if p))
 
 
-COMMANDS = {"grade": _grade_command}
+def _export_command(args, parser):
+    """`export`: Canvas and Moodle gradebook files from grades.csv and a roster."""
+    from . import lms
+
+    if not (args.canvas or args.moodle):
+        parser.error("give --canvas FILE, --moodle FILE or both")
+    try:
+        rules = deadline_rules.load(args.deadlines) if args.deadlines else None
+        roster, grades = lms.read_roster(args.roster), lms.read_grades(args.grades)
+        cells, assignments, problems = lms.table(roster, grades, rules)
+        if args.canvas:
+            lms.write_canvas(roster, cells, assignments, args.canvas)
+        if args.moodle:
+            lms.write_moodle(roster, cells, assignments, args.moodle)
+    except (lms.ExportError, DeadlineError) as error:
+        raise UsageError(str(error)) from None
+    problems_path = args.problems or Path(args.canvas or args.moodle).with_suffix(".problems.csv")
+    lms.write_problems(problems, problems_path)
+    print(f"{len(roster)} students, {len(assignments)} assignments"
+          + (f", late penalties from {args.deadlines}" if args.deadlines else ""))
+    for student, assignment, problem in problems:
+        print(f"  {student} ({assignment}): {problem}")
+    print("wrote " + ", ".join(str(p) for p in (args.canvas, args.moodle, problems_path) if p)
+          + (f" ({len(problems)} cells left empty or unmatched: see {problems_path})" if problems else ""))
+
+
+COMMANDS = {"grade": _grade_command, "export": _export_command}
 
 
 def main(argv=None):
