@@ -176,6 +176,9 @@ def _parser():
     e.add_argument("--deadlines", type=Path, metavar="FILE", help="apply the late penalties of this TOML file")
     e.add_argument("--problems", type=Path, metavar="FILE",
                    help="where to list the cells left empty and why (default: beside the first export)")
+    r = commands.add_parser("report", help="the class report (HTML): score distributions, pass rates, mistakes")
+    r.add_argument("results", type=Path, metavar="RESULTS_JSON", help="results.json written by grade --json")
+    r.add_argument("--out", type=Path, required=True, help="the HTML page to write")
     return parser
 
 
@@ -228,7 +231,18 @@ def _export_command(args, parser):
           + (f" ({len(problems)} cells left empty or unmatched: see {problems_path})" if problems else ""))
 
 
-COMMANDS = {"grade": _grade_command, "export": _export_command}
+def _report_command(args, parser):
+    """`report`: the class report, an offline HTML page, from results.json."""
+    from . import class_report
+
+    try:
+        class_report.write(args.results, args.out)
+    except class_report.ReportError as error:
+        raise UsageError(str(error)) from None
+    print(f"wrote {args.out}")
+
+
+COMMANDS = {"grade": _grade_command, "export": _export_command, "report": _report_command}
 
 
 def main(argv=None):
