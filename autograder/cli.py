@@ -179,6 +179,18 @@ def _parser():
     r = commands.add_parser("report", help="the class report (HTML): score distributions, pass rates, mistakes")
     r.add_argument("results", type=Path, metavar="RESULTS_JSON", help="results.json written by grade --json")
     r.add_argument("--out", type=Path, required=True, help="the HTML page to write")
+    z = commands.add_parser("gradescope", help="build a Gradescope autograder zip for one assignment")
+    z.add_argument("assignment", metavar="ASSIGNMENT", help="e.g. ch02_convolution")
+    z.add_argument("--out", type=Path, required=True, help="the zip to write (autograder.zip)")
+    z.add_argument("--key", type=Path, dest="key_file", metavar="FILE",
+                   help="the instructor key to ship in the zip (default: as for grade)")
+    gr = commands.add_parser("gradescope-run", help="grade one Gradescope submission (what run_autograder runs)")
+    gr.add_argument("assignment", metavar="ASSIGNMENT")
+    gr.add_argument("--submission", type=Path, required=True, help="the submission folder (/autograder/submission)")
+    gr.add_argument("--results", type=Path, required=True, help="results.json to write")
+    gr.add_argument("--key", type=Path, dest="key_file", metavar="FILE", help="the instructor key")
+    gr.add_argument("--container-isolation", action="store_true",
+                    help="when bubblewrap cannot run, grade without it: the container is the isolation")
     return parser
 
 
@@ -242,7 +254,34 @@ def _report_command(args, parser):
     print(f"wrote {args.out}")
 
 
-COMMANDS = {"grade": _grade_command, "export": _export_command, "report": _report_command}
+def _gradescope_command(args, parser):
+    """`gradescope`: build the Gradescope autograder zip of one assignment."""
+    from . import gradescope
+
+    _check_assignment(args.assignment)
+    try:
+        gradescope.build(args.assignment, args.out, key_file=args.key_file)
+    except (ValueError, OSError) as error:
+        raise UsageError(str(error)) from None
+    print(f"wrote {args.out}: upload it as the autograder of {args.assignment} in Gradescope")
+
+
+def _gradescope_run_command(args, parser):
+    """`gradescope-run`: what run_autograder runs on one Gradescope submission."""
+    from . import gradescope
+
+    _check_assignment(args.assignment)
+    try:
+        result = gradescope.run(args.assignment, args.submission, args.results, key_file=args.key_file,
+                                container_isolation=args.container_isolation)
+    except SandboxUnavailable as error:
+        raise UsageError(str(error)) from None
+    print(f"wrote {args.results}" + (f": {result.score:g} of {result.max_score:g} ({result.status}, isolation "
+                                     f"{result.isolation})" if result else ": no notebook to grade"))
+
+
+COMMANDS = {"grade": _grade_command, "export": _export_command, "report": _report_command,
+            "gradescope": _gradescope_command, "gradescope-run": _gradescope_run_command}
 
 
 def main(argv=None):
