@@ -22,6 +22,13 @@ ref and torch are timed best-of-`--repeats`, interleaved round by round so that 
 other processes hits both alike. The matrix-multiply peak (GFLOP/s) is measured in the same
 run with a large matmul, before and after, and the conv forward's GEMM is reported as a
 fraction of it. Every implementation's result is checked against ref before it is timed.
+
+Beyond im2col (chapter 7): the op `conv_fwd_algos` races the im2col forward against
+Winograd F(2x2, 3x3) (3x3 stride-1 layers only), FFT convolution (solutions/fast_conv.py)
+and PyTorch; a sweep over kernel sizes finds where FFT convolution overtakes im2col; and the
+machine's memory bandwidth (a large array copy, one thread and all cores) is measured next
+to its GEMM peak, the two roofs of a roofline. `--threads 1` runs everything (BLAS, PyTorch,
+the chunk threads of solutions) on one thread.
 """
 import argparse
 import datetime
@@ -37,6 +44,8 @@ import scipy
 import scipy.signal
 
 import solutions as S
+from solutions import _parallel
+from solutions.fast_conv import conv_forward_fft, conv_forward_winograd, winograd_filters
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -51,7 +60,11 @@ QUICK_SHAPES = {
     "tiny-3x3": ((2, 3, 8, 8), (4, 3, 3, 3), 1, 1, 2, 2),
     "tiny-5x5-s2": ((2, 3, 15, 15), (4, 3, 5, 5), 2, 0, 3, 2),
 }
-OPS = ("conv_fwd", "conv_fwdbwd", "maxpool_fwdbwd", "batchnorm_fwdbwd")
+OPS = ("conv_fwd", "conv_fwdbwd", "maxpool_fwdbwd", "batchnorm_fwdbwd", "conv_fwd_algos")
+# The FFT crossover sweep: kernel sizes on one layer, x (N, C, S, S), F filters, stride 1,
+# pad k // 2 (the output keeps the input's size).
+SWEEP = {"x": (8, 16, 32, 32), "F": 16, "kernels": [1, 3, 5, 7, 9, 11, 13, 15]}
+QUICK_SWEEP = {"x": (2, 3, 12, 12), "F": 4, "kernels": [1, 3, 5]}
 # Issue 7's targets for ref / torch (None: no target for that row).
 TARGETS = {("conv_fwdbwd", "float32"): 1.5, ("conv_fwdbwd", "float64"): 1.0,
            ("maxpool_fwdbwd", "float32"): 1.5, ("maxpool_fwdbwd", "float64"): 1.5,
@@ -91,6 +104,25 @@ def capped(unit_fn, units, seconds):
             break
     elapsed = time.perf_counter() - start
     return elapsed * len(units) / done, done / len(units)
+
+
+def memory_bandwidth(mib=256, repeats=5, workers=1):
+    """GB/s of the best of `repeats` copies of a `mib` MiB array (read + write counted), the
+    copy split into `workers` parts run by as many threads (numpy releases the GIL)."""
+    n = mib * 2**20 // 8
+    src, dst = np.ones(n), np.empty(n)
+    parts = [slice(i * n // workers, (i + 1) * n // workers) for i in range(workers)]
+    if workers == 1:
+        def copy():
+            np.copyto(dst, src)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+        pool = ThreadPoolExecutor(workers)
+
+        def copy():
+            list(pool.map(lambda sl: np.copyto(dst[sl], src[sl]), parts))
+    copy()
+    return 2 * n * 8 / race([copy], repeats)[0] / 1e9
 
 
 def gemm_peak(dtype, n=2048, repeats=10):
@@ -250,6 +282,8 @@ def run_case(op, shape_name, geometry, dtype, args, torch):
                 tx.grad = None
                 torch.nn.functional.max_pool2d(tx, pool, pstride).backward(tdout)
                 return tx.grad,
+    elif op == "conv_fwd_algos":
+        return algos_case(row, geometry, x, w, b, y, args, torch)
     else:  # batchnorm_fwdbwd
         row["geometry"] = f"x{y.shape}"
         x = y
@@ -310,6 +344,67 @@ def run_case(op, shape_name, geometry, dtype, args, torch):
     row["ref_over_torch"] = ratio
     row["meets_target"] = None if target is None or ratio is None else ratio <= target
     return row
+
+
+def algos_case(row, geometry, x, w, b, y, args, torch):
+    """im2col, Winograd (3x3 stride 1 only), FFT and PyTorch forward passes, one race."""
+    (xs, ws, stride, pad, _, _) = geometry
+    row["geometry"] = f"x{xs} w{ws} s{stride} p{pad}"
+    fns = {"ref": lambda: S.conv_forward_im2col(x, w, b, stride, pad),
+           "fft": lambda: conv_forward_fft(x, w, b, stride, pad)}
+    if ws[2:] == (3, 3) and stride == 1:
+        U = winograd_filters(w)                      # a trained layer's filters: transformed once
+        fns["winograd"] = lambda: conv_forward_winograd(x, w, b, pad, transformed=U)
+    if torch is not None:
+        tx, tw, tb = (torch.from_numpy(a) for a in (x, w, b))
+
+        def forward():
+            with torch.no_grad():
+                return torch.nn.functional.conv2d(tx, tw, tb, stride, pad)
+        fns["torch"] = forward
+    for name, fn in fns.items():
+        got = fn()
+        _check(name, [got.numpy() if hasattr(got, "numpy") else got], [y], x.dtype.type)
+    times = dict(zip(fns, race(list(fns.values()), args.algo_repeats)))
+    N, F, Hout, Wout = y.shape
+    K = ws[1] * ws[2] * ws[3]
+    row.update(ref_s=times["ref"], torch_s=times.get("torch"), winograd_s=times.get("winograd"),
+               fft_s=times["fft"], gflop=2 * N * F * K * Hout * Wout / 1e9,
+               gemm_bytes=x.itemsize * (F * K + K * N * Hout * Wout + F * N * Hout * Wout),
+               layer_bytes=x.itemsize * (x.size + w.size + y.size),
+               matmuls_s=None, naive_s=None, naive_fraction=None, scipy_s=None, scipy_fraction=None,
+               target_ref_over_torch=None, meets_target=None,
+               ref_over_torch=times["ref"] / times["torch"] if "torch" in times else None)
+    return row
+
+
+def fft_sweep(sweep, dtype, repeats, torch):
+    """im2col, FFT and PyTorch forward times for each kernel size of the sweep (same input)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(sweep["x"]).astype(dtype)
+    C, F = sweep["x"][1], sweep["F"]
+    rows = []
+    for k in sweep["kernels"]:
+        w = (rng.standard_normal((F, C, k, k)) / np.sqrt(C * k * k)).astype(dtype)
+        b = np.zeros(F, dtype)
+        pad = k // 2
+        fns = {"ref": lambda: S.conv_forward_im2col(x, w, b, 1, pad),
+               "fft": lambda: conv_forward_fft(x, w, b, 1, pad)}
+        if torch is not None:
+            tx, tw, tb = (torch.from_numpy(a) for a in (x, w, b))
+
+            def forward():
+                with torch.no_grad():
+                    return torch.nn.functional.conv2d(tx, tw, tb, 1, pad)
+            fns["torch"] = forward
+        y = fns["ref"]()
+        for name, fn in fns.items():
+            got = fn()
+            _check(name, [got.numpy() if hasattr(got, "numpy") else got], [y], dtype)
+        times = dict(zip(fns, race(list(fns.values()), repeats)))
+        rows.append({"k": k, "dtype": np.dtype(dtype).name, "ref_s": times["ref"], "fft_s": times["fft"],
+                     "torch_s": times.get("torch")})
+    return rows
 
 
 def matmul_floor(x, w, dout, stride, pad):
@@ -387,6 +482,32 @@ def markdown(report):
             f"{torch_ms} | "
             f"{fmt_ratio(r['ref_over_torch'])} | {r['target_ref_over_torch'] or ''} | {met} | "
             f"{_ms(r.get('matmuls_s'))} | {fmt_ratio(_over(r.get('matmuls_s'), r['torch_s'])) if r.get('matmuls_s') else ''} |")
+    algos = [r for r in report["rows"] if r["op"] == "conv_fwd_algos"]
+    if algos:
+        lines += ["", "Beyond im2col, conv forward (`conv_fwd_algos`): time in ms and as a ratio to PyTorch's "
+                  "in the same race.", "",
+                  "| shape | dtype | im2col ms | Winograd ms | FFT ms | torch ms | im2col / torch | "
+                  "Winograd / torch | FFT / torch |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for r in algos:
+            def ratio(key, r=r):
+                return fmt_ratio(_over(r[key], r["torch_s"])) if r[key] and r["torch_s"] else "n/a"
+            lines.append(f"| {r['shape']} | {r['dtype']} | {_ms(r['ref_s'])} | {_ms(r['winograd_s']) or 'n/a'} | "
+                         f"{_ms(r['fft_s'])} | {_ms(r['torch_s']) or 'n/a'} | {ratio('ref_s')} | "
+                         f"{ratio('winograd_s')} | {ratio('fft_s')} |")
+    if report.get("fft_sweep"):
+        sw = report["sweep_geometry"]
+        lines += ["", f"FFT crossover: x {tuple(sw['x'])}, {sw['F']} filters of k x k, stride 1, pad k // 2; "
+                  "ms per forward pass.", "", "| k | dtype | im2col ms | FFT ms | torch ms | FFT / im2col |",
+                  "|---:|---|---:|---:|---:|---:|"]
+        for r in report["fft_sweep"]:
+            lines.append(f"| {r['k']} | {r['dtype']} | {_ms(r['ref_s'])} | {_ms(r['fft_s'])} | "
+                         f"{_ms(r['torch_s']) or 'n/a'} | {fmt_ratio(r['fft_s'] / r['ref_s'])} |")
+    if report.get("bandwidth_gbs"):
+        bw = report["bandwidth_gbs"]
+        lines += ["", f"Memory bandwidth (copy of a {report['bandwidth_mib']} MiB array, read + write): "
+                  f"{bw['one_thread']:.1f} GB/s on one thread, {bw['all_threads']:.1f} GB/s on "
+                  f"{report['machine']['cores']}."]
     lines += ["", "Conv forward, matrix products only and whole layer, as a fraction of the GEMM peak:", "",
               "| shape | dtype | GFLOP | GEMM GFLOP/s | of peak | conv fwd GFLOP/s | of peak |",
               "|---|---|---:|---:|---:|---:|---:|"]
@@ -470,6 +591,9 @@ def main(argv=None):
     p.add_argument("--no-scipy", action="store_true")
     p.add_argument("--no-torch", action="store_true", help="do not use PyTorch even if installed")
     p.add_argument("--torch-threads", type=int, help="torch.set_num_threads (default: PyTorch's own)")
+    p.add_argument("--threads", type=int, help="one limit for BLAS, PyTorch and solutions' chunk threads")
+    p.add_argument("--algo-repeats", type=int, default=9, help="best of this many runs in conv_fwd_algos")
+    p.add_argument("--no-sweep", action="store_true", help="skip the FFT kernel-size sweep")
     p.add_argument("--out-dir", type=Path, default=RESULTS, help="where kernels.{json,md,png} go")
     p.add_argument("--no-write", action="store_true", help="print the table only")
     p.add_argument("--replot", action="store_true",
@@ -487,8 +611,13 @@ def main(argv=None):
             import torch
         except ImportError:
             print("PyTorch is not installed: reporting ratios to naive loops and scipy only.")
-        if torch is not None and args.torch_threads:
-            torch.set_num_threads(args.torch_threads)
+        if torch is not None and (args.torch_threads or args.threads):
+            torch.set_num_threads(args.torch_threads or args.threads)
+    limits = None
+    if args.threads:
+        from threadpoolctl import threadpool_limits
+        limits = threadpool_limits(args.threads)
+        _parallel._WORKERS = min(args.threads, _parallel._WORKERS)
     shapes = QUICK_SHAPES if args.quick else SHAPES
     if args.shapes:
         shapes = {k: shapes[k] for k in args.shapes}
@@ -512,6 +641,15 @@ def main(argv=None):
                       flush=True)
     for dt in args.dtypes:
         peaks[dt].append(gemm_peak(dt, peak_size))
+    sweep = QUICK_SWEEP if args.quick else SWEEP
+    sweep_rows = [] if args.no_sweep else [
+        r for dt in args.dtypes for r in fft_sweep(sweep, np.dtype(dt).type, args.algo_repeats, torch)]
+    for r in sweep_rows:
+        print(f"fft sweep k={r['k']:2d} {r['dtype']}: im2col {r['ref_s'] * 1e3:7.2f} ms, fft {r['fft_s'] * 1e3:7.2f} ms",
+              flush=True)
+    bw_mib = 32 if args.quick else 256
+    bandwidth = {"one_thread": max(memory_bandwidth(bw_mib) for _ in range(2)),
+                 "all_threads": max(memory_bandwidth(bw_mib, workers=_parallel._WORKERS) for _ in range(2))}
     report = {
         "command": " ".join(["python benchmarks/bench_kernels.py"] + (sys.argv[1:] if argv is None else list(argv))),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -519,8 +657,12 @@ def main(argv=None):
         "load_average": [load_start, os.getloadavg()[0]],
         "peak_gflops": {dt: max(v) for dt, v in peaks.items()},
         "peak_gflops_runs": peaks, "peak_matmul_size": peak_size,
+        "threads": args.threads, "bandwidth_gbs": bandwidth, "bandwidth_mib": bw_mib,
+        "sweep_geometry": sweep, "fft_sweep": sweep_rows,
         "rows": rows,
     }
+    if limits is not None:
+        limits.restore_original_limits()
     for dt in ("float32", "float64"):
         report["peak_gflops"].setdefault(dt, float("nan"))
     table = markdown(report)

@@ -24,7 +24,7 @@ def bench():
 def quick_run(bench, tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
     report = bench.main(["--quick", "--no-torch", "--repeats", "1", "--naive-seconds", "0.05",
-                         "--out-dir", str(out)])
+                         "--algo-repeats", "1", "--out-dir", str(out)])
     return report, out
 
 
@@ -40,10 +40,30 @@ def test_quick_run_times_every_op_shape_and_dtype(bench, quick_run):
 def test_quick_run_reports_positive_times_for_ref_naive_and_scipy(quick_run):
     report, _ = quick_run
     for row in report["rows"]:
+        if row["op"] == "conv_fwd_algos":
+            continue
         assert row["ref_s"] > 0 and row["naive_s"] > 0
         assert 0 < row["naive_fraction"] <= 1
         if row["op"].startswith("conv"):
             assert row["scipy_s"] > 0
+
+
+@pytest.mark.slow
+def test_quick_run_times_winograd_on_3x3_stride_1_layers_only_and_fft_everywhere(bench, quick_run):
+    report, _ = quick_run
+    for row in (r for r in report["rows"] if r["op"] == "conv_fwd_algos"):
+        _, w, stride, *_ = bench.QUICK_SHAPES[row["shape"]]
+        assert row["fft_s"] > 0 and row["ref_s"] > 0
+        assert (row["winograd_s"] is not None) == (w[2:] == (3, 3) and stride == 1)
+
+
+@pytest.mark.slow
+def test_quick_run_sweeps_kernel_sizes_and_measures_bandwidth(bench, quick_run):
+    report, out = quick_run
+    assert [r["k"] for r in report["fft_sweep"] if r["dtype"] == "float32"] == bench.QUICK_SWEEP["kernels"]
+    assert all(r["ref_s"] > 0 and r["fft_s"] > 0 for r in report["fft_sweep"])
+    assert report["bandwidth_gbs"]["one_thread"] > 0 and report["bandwidth_gbs"]["all_threads"] > 0
+    assert "FFT crossover" in (out / "kernels.md").read_text()
 
 
 @pytest.mark.slow
