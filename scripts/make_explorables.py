@@ -34,8 +34,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
@@ -380,14 +378,15 @@ def sources_js():
 
 def files():
     """{path: bytes} of every generated file."""
-    matplotlib.rcParams.update({"svg.hashsalt": "cnn-explorables", "svg.fonttype": "none",
-                                "font.family": "DejaVu Sans"})
     out = {STATIC / "sources.js": sources_js().encode()}
-    for name, state in states().items():
-        figure, caption = EXPLORABLES[name]
-        svg, alt = figure(state)
-        out[STATIC / f"{name}.svg"] = svg
-        out[SNIPPETS / f"{name}.md"] = snippet(name, state, alt, caption).encode()
+    # deterministic SVG (fixed ids, no date), text kept as text; nothing leaks to the caller
+    with matplotlib.rc_context({"svg.hashsalt": "cnn-explorables", "svg.fonttype": "none",
+                                "font.family": "DejaVu Sans"}):
+        for name, state in states().items():
+            figure, caption = EXPLORABLES[name]
+            svg, alt = figure(state)
+            out[STATIC / f"{name}.svg"] = svg
+            out[SNIPPETS / f"{name}.md"] = snippet(name, state, alt, caption).encode()
     return out
 
 

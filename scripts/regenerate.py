@@ -10,7 +10,8 @@ In order, because each step reads the one before:
    rounding, so a refactor of solutions/ that changes results by 1e-15 rewrites nothing;
 3. the bundled example submissions, autograder/examples/submitted/ (tests/corpus/make_examples.py);
 4. the student releases the book offers, book/releases/<id>.zip (scripts/make_releases.py),
-   which runs nbgrader and so takes about half a minute.
+   which runs nbgrader and so takes about half a minute;
+5. the explorables' snippets, static figures and sources.js (scripts/make_explorables.py).
 A file whose content is already right is not touched (its bytes and time stay as they are).
 """
 import argparse
@@ -23,6 +24,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import build_exercises  # noqa: E402
+import make_explorables  # noqa: E402
 import make_fixtures  # noqa: E402
 import make_releases  # noqa: E402
 from corpus import make_examples  # noqa: E402
@@ -114,6 +116,8 @@ def releases(check):
 
 STEPS = (("notebooks", notebooks), ("fixtures, data and compare.py", shipped_files),
          ("example submissions", examples), ("release zips", releases))
+# the explorables' snippets, static figures and sources.js (scripts/make_explorables.py)
+STEPS += (("explorables", make_explorables.stale),)
 
 
 def main(argv=None):
