@@ -238,7 +238,7 @@ def conv_volume_figure(s):
     for f in range(F):
         colours = [[SELECTED if (f, i, j) == (0, 0, 0) else "white" for j in range(len(out[0]))]
                    for i in range(len(out[0]))]
-        draw_grid(axes[2 * C + f], out[f].tolist(), colours, f"out[{f}] (b={b[f]})", fontsize=8)
+        draw_grid(axes[2 * C + f], out[f].tolist(), colours, f"out[{f}]\nb = {b[f]}", fontsize=8)
     alt = (f"A {C}-channel {len(x[0])} by {len(x[0])} input padded by {pad}, filter 0's {C} weight "
            f"slices of {k} by {k}, and the {F} output maps of {len(out[0])} by {len(out[0])} "
            f"(stride {s['stride']}): out[0] is {out[0].tolist()}"

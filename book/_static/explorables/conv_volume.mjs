@@ -77,8 +77,9 @@ function view(model) {
     })));
   const parts = terms(f, i, j);
   const sums = parts.map((t) => t.reduce((sum, [p, q]) => sum + p * q, 0));
+  const par = (v) => (v < 0 ? `(${v})` : String(v));
   const lines = parts.map((t, c) => h("li", {},
-    `channel ${c}: ` + t.map(([p, q]) => `${p}·${q}`).join(" + ") + " = ",
+    `channel ${c}: ` + t.map(([p, q]) => `${par(p)}·${par(q)}`).join(" + ") + " = ",
     h("output", { "data-readout": `partial${c}` }, sums[c])));
   const total = value(f, i, j);
   return [
@@ -88,9 +89,9 @@ function view(model) {
     h("p", { class: "ex-readouts" },
       readout("output shape (F, Hout, Wout)", "shape", `(${F}, ${Hout}, ${Wout})`),
       readout(`out[${f}, ${i}, ${j}]`, "value", total)),
-    h("ol", { class: "ex-formula", start: 0, "aria-label": "the dot product, channel by channel" }, lines),
+    h("ul", { class: "ex-formula ex-terms", "aria-label": "the dot product, channel by channel" }, lines),
     h("p", { class: "ex-formula" },
-      `out[${f}, ${i}, ${j}] = ${sums.join(" + ")} + b[${f}] (${b[f]}) = ${total}`),
+      `out[${f}, ${i}, ${j}] = ${sums.map(par).join(" + ")} + ${par(b[f])} = ${total} (the channels' sums plus b[${f}])`),
     live(`Output (${f}, ${i}, ${j}) = ${total}: the dot product of filter ${f} with the ` +
          `${C} by ${k} by ${k} block of the input at rows ${i * stride - pad} to ${i * stride - pad + k - 1}, ` +
          `plus the bias ${b[f]}.`, "live"),
