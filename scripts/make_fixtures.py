@@ -9,8 +9,10 @@ inputs come from a generator seeded by (assignment, function, case index), so th
 reproducible. Layout of a file: "__cases__" is a JSON list of {function, description, names,
 args, outputs (their names), and output or, for invalid arguments, raises and raises_why};
 args/output are trees of {"array": key} (an array stored under that key), {"tuple": [...]},
-{"list": [...]} and {"literal": repr} (read back with ast.literal_eval). The notebook reads
-them with compare.py (autograder/compare.py), numpy only.
+{"list": [...]} and {"literal": repr} (read back with ast.literal_eval). "__hidden__" is a JSON
+object {function: sentence}: what the grader's hidden tests of that function cover, generated
+from its hidden case grid (hidden_coverage), which a student reads once the visible checks pass.
+The notebook reads them with compare.py (autograder/compare.py), numpy only.
 """
 import argparse
 import json
@@ -24,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import solutions  # noqa: E402
+from autograder.cases import build_cases  # noqa: E402
 from tasks import ASSIGNMENTS, load  # noqa: E402
 
 
@@ -53,8 +56,89 @@ def output_names(task):
     return list(hidden[0].outputs) if hidden else ["out"]
 
 
+# How the pass message names the situations of autograder.cases.Case.situations, in the order
+# it lists them. A hidden grid with a situation missing here fails the tests (test_exercises).
+SITUATIONS = {
+    "ties": "tied maxima",
+    "overlap": "overlapping windows",
+    "leftover": "leftover rows or columns",
+    "stride": "stride > 1",
+    "pad": "padding",
+    "pad 0": "pad 0",
+    "pair": "a (pad_h, pad_w) pair",
+    "dilation": "dilation > 1",
+    "odd total": "an odd total of zeros",
+    "same": "'same' mode",
+    "full": "'full' mode",
+    "even kernel": "even kernels",
+    "d 1": "d = 1",
+    "2-D": "a 2-D array",
+    "factor 1": "factor 1",
+    "bias": "with biases",
+    "no bias": "without biases",
+    "NCHW": "NCHW inputs",
+    "one group": "one group",
+    "a channel per group": "a channel per group",
+    "small spread": "a batch with a small spread",
+    "default h": "the default h",
+    "float32": "float32",
+}
+
+
+def _plural(count, word):
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def _and(parts):
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _speed_part(task, case):
+    """"a speed test (at least 10x as fast as the grader's loop ... on x (8, 16, 16, 16), ...)"."""
+    check = case.check
+    # the arrays that fix the work: dout's shape follows from x and w
+    shapes = [f"{name} {tuple(arg.shape)}" for name, arg in zip(task.parameters, case.args)
+              if isinstance(arg, np.ndarray) and arg.ndim >= 2 and name != "dout"]
+    shapes += [f"{name} {value!r}" for name, value in case.kwargs.items()]
+    return (f"a speed test (at least {check.ratio:g}x as fast as the grader's loop {check.baseline.__name__}, "
+            f"best of {len(check.timing)}, on {', '.join(shapes)})")
+
+
+def hidden_coverage(assignment, task):
+    """What the grader's hidden tests of `task` cover, in one sentence built from its case grid
+    (autograder.cases.build_cases): how many cases and the situations they exercise, speed
+    tests, outcome tests and the argument checks."""
+    cases = build_cases(assignment, 0, {task.name})
+    kinds = {kind: [c for c in cases if c.kind == kind] for kind in ("value", "speed", "outcome", "invalid")}
+    unknown = {c.kind for c in cases} - set(kinds)
+    if unknown:
+        raise ValueError(f"{task.name}: hidden cases of kind {sorted(unknown)} have no wording")
+    if kinds["outcome"]:
+        (case,) = kinds["outcome"]
+        return f"The hidden test calls {case.describe()} and scores what it returns on held-out data."
+    parts = []
+    if kinds["value"]:
+        seen = {s for c in kinds["value"] for s in c.situations}
+        named = [phrase for situation, phrase in SITUATIONS.items() if situation in seen]
+        named += sorted(seen - set(SITUATIONS))
+        parts.append(_plural(len(kinds["value"]), "more case") + (f" ({', '.join(named)})" if named else ""))
+    parts += [_speed_part(task, case) for case in kinds["speed"]]
+    if kinds["invalid"]:
+        whys = "; ".join(case.check.why for case in kinds["invalid"])
+        parts.append(f"{_plural(len(kinds['invalid']), 'argument check')} ({whys})")
+    return f"The hidden tests run {_and(parts)}."
+
+
+def _raises_value_error(reference, args):
+    try:
+        reference(*args)
+    except ValueError:
+        return True
+    return False
+
+
 def fixtures(assignment):
-    """{key: array} of one assignment's fixture file, "__cases__" included."""
+    """{key: array} of one assignment's fixture file, "__cases__" and "__hidden__" included."""
     arrays, cases = {}, []
     for graded in load(assignment).graded:
         for index, case in enumerate(graded.examples):
@@ -71,11 +155,16 @@ def fixtures(assignment):
                 "outputs": output_names(graded),
             }
             if case.invalid:
+                if not _raises_value_error(reference, tuple(_copy(a) for a in args)):
+                    raise ValueError(f"{graded.name}: the reference does not raise ValueError on the invalid "
+                                     f"example {case.description!r}")
                 stored.update(raises="ValueError", raises_why=case.invalid)
             else:
                 stored["output"] = _encode(reference(*(_copy(a) for a in args)), f"{key}.out", arrays)
             cases.append(stored)
     arrays["__cases__"] = np.array(json.dumps(cases, indent=1))
+    arrays["__hidden__"] = np.array(json.dumps({graded.name: hidden_coverage(assignment, graded)
+                                                for graded in load(assignment).graded}, indent=1))
     return arrays
 
 

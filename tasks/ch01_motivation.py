@@ -84,6 +84,7 @@ Example: `dense_param_count((3, 32, 32), 10)` is `30730`.
             examples=(
                 Example("in_shape (3, 32, 32), 10 units", lambda r: ((3, 32, 32), 10)),
                 Example("in_shape (1, 28, 28), 100 units, no bias", lambda r: ((1, 28, 28), 100, False)),
+                Example("in_shape (2, 5, 9), 7 units", lambda r: ((2, 5, 9), 7)),
             ),
             hidden=_dense,
             mistakes={

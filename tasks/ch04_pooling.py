@@ -181,7 +181,8 @@ All functions take NCHW arrays and work on every (sample, channel) separately.
 """,
             examples=(
                 Example("x (2, 3, 4, 4), pool 2, stride 2", lambda r: (randn(r, 2, 3, 4, 4),)),
-                Example("x (1, 2, 5, 7), pool 3, stride 2 (overlapping)", lambda r: (randn(r, 1, 2, 5, 7), 3, 2)),
+                Example("x (1, 2, 6, 7), pool 3, stride 2 (overlapping; 2 rows of windows, not 6 // 2)",
+                        lambda r: (randn(r, 1, 2, 6, 7), 3, 2)),
                 Example("float32 x (1, 1, 5, 5), pool 2, stride 2 (leftover row)",
                      lambda r: (randn(r, 1, 1, 5, 5, dtype="float32"), 2, 2)),
             ),
@@ -198,6 +199,8 @@ window. Keep `x`'s float dtype.
             examples=(
                 Example("x (2, 3, 4, 4), pool 2, stride 2", lambda r: (randn(r, 2, 3, 4, 4),)),
                 Example("x (1, 2, 6, 5), pool 3, stride 1", lambda r: (randn(r, 1, 2, 6, 5), 3, 1)),
+                Example("x (2, 1, 6, 5), pool 4, stride 2 (2 rows and 1 column of windows, not 6 // 2 and 5 // 2)",
+                        lambda r: (randn(r, 2, 1, 6, 5), 4, 2)),
             ),
             hidden=lambda rng: _pool_cases("avg_pool_forward", rng, False),
             mistakes={'shape_off_by_one': POOL_OUTPUT_SIZE},
@@ -236,8 +239,10 @@ gradients. Return `dx` with `x`'s shape.
             examples=(
                 Example("x (1, 2, 4, 4), pool 2, stride 2", lambda r: (randn(r, 1, 2, 2, 2), randn(r, 1, 2, 4, 4))),
                 Example("tied maxima, x (2, 1, 4, 6)", lambda r: (randn(r, 2, 1, 2, 3), ties(r, (2, 1, 4, 6), levels=3))),
-                Example("overlapping windows, pool 3, stride 1",
+                Example("overlapping windows, x (1, 2, 5, 5), pool 3, stride 1",
                      lambda r: (randn(r, 1, 2, 3, 3), randn(r, 1, 2, 5, 5), 3, 1)),
+                Example("overlapping windows, x (1, 2, 6, 7), pool 3, stride 2 (2 rows of windows, not 6 // 2)",
+                        lambda r: (randn(r, 1, 2, 2, 3), randn(r, 1, 2, 6, 7), 3, 2)),
             ),
             hidden=_max_pool_backward,
             mistakes={
@@ -256,8 +261,10 @@ up; positions in no window (leftover rows/columns) get 0. Return `dx` with `x`'s
 """,
             examples=(
                 Example("x (1, 2, 4, 4), pool 2, stride 2", lambda r: (randn(r, 1, 2, 2, 2), randn(r, 1, 2, 4, 4))),
-                Example("overlapping windows, pool 2, stride 1",
+                Example("overlapping windows, x (2, 1, 4, 5), pool 2, stride 1",
                      lambda r: (randn(r, 2, 1, 3, 4), randn(r, 2, 1, 4, 5), 2, 1)),
+                Example("overlapping windows, x (1, 2, 6, 7), pool 3, stride 2 (2 rows of windows, not 6 // 2)",
+                        lambda r: (randn(r, 1, 2, 2, 3), randn(r, 1, 2, 6, 7), 3, 2)),
             ),
             hidden=_avg_pool_backward,
             mistakes={
@@ -334,6 +341,10 @@ ties). Windows must not overlap: `stride != pool` is a `ValueError`.
                 Example("x (1, 2, 4, 4), pool 2", lambda r: (randn(r, 1, 2, 2, 2), randn(r, 1, 2, 4, 4))),
                 Example("tied maxima, x (2, 1, 6, 6), pool 3, stride 3",
                      lambda r: (randn(r, 2, 1, 2, 2), ties(r, (2, 1, 6, 6), levels=3), 3, 3)),
+                Example("x (1, 1, 7, 5), pool 2 (a leftover row and column)",
+                        lambda r: (randn(r, 1, 1, 3, 2), randn(r, 1, 1, 7, 5))),
+                Example("pool 2, stride 1", lambda r: (randn(r, 1, 2, 3, 3), randn(r, 1, 2, 4, 4), 2, 1),
+                        invalid="stride != pool"),
             ),
             hidden=_max_unpool,
             invalid=lambda rng: [("stride != pool", (normal(rng, (1, 2, 3, 3)), normal(rng, (1, 2, 4, 4))),

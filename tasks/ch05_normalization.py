@@ -213,6 +213,8 @@ inputs, `N*H*W` for NCHW). Return `(new_mean, new_var)`; `n < 2` is a `ValueErro
                 Example("D 4, n 8", lambda r: (randn(r, 4), 1 + r.random(4), randn(r, 4), 1 + r.random(4), 8)),
                 Example("C 3, n 2*5*5, momentum 0.5",
                      lambda r: (randn(r, 3), 1 + r.random(3), randn(r, 3), 1 + r.random(3), 50, 0.5)),
+                Example("D 4, n 1", lambda r: (randn(r, 4), 1 + r.random(4), randn(r, 4), 1 + r.random(4), 1),
+                        invalid="n < 2"),
             ),
             hidden=_update_running_stats,
             invalid=lambda rng: [
@@ -232,8 +234,8 @@ inputs (parameters `(D,)`) and NCHW inputs (parameters `(C,)`, broadcast over N,
 """,
             examples=(
                 Example("x (4, 3)", lambda r: (shifted(r, 4, 3), randn(r, 3), randn(r, 3), randn(r, 3), 1 + r.random(3))),
-                Example("x (2, 3, 2, 2)",
-                     lambda r: (shifted(r, 2, 3, 2, 2), randn(r, 3), randn(r, 3), randn(r, 3), 1 + r.random(3))),
+                Example("x (2, 3, 2, 4)",
+                     lambda r: (shifted(r, 2, 3, 2, 4), randn(r, 3), randn(r, 3), randn(r, 3), 1 + r.random(3))),
             ),
             hidden=_batchnorm_inference,
             mistakes={
@@ -294,7 +296,7 @@ Backpropagate through `spatial_batchnorm_forward`: the same formula as `batchnor
 with every sum and mean over `(N, H, W)` for each channel. Return `(dx, dgamma, dbeta)`.
 """,
             examples=(
-                Example("x (3, 2, 4, 4)", lambda r: (randn(r, 3, 2, 4, 4), shifted(r, 3, 2, 4, 4), randn(r, 2))),
+                Example("x (3, 2, 4, 5)", lambda r: (randn(r, 3, 2, 4, 5), shifted(r, 3, 2, 4, 5), randn(r, 2))),
             ),
             hidden=lambda rng: _backward_cases("spatial_batchnorm_backward", rng, NCHW_GRID,
                                                               (0, 2, 3), (0, 2, 3)),
@@ -356,6 +358,8 @@ and biased variance over the group's channels and all pixels; then apply `gamma[
                 Example("x (2, 4, 3, 3), 2 groups", lambda r: (shifted(r, 2, 4, 3, 3), randn(r, 4), randn(r, 4), 2)),
                 Example("x (1, 6, 2, 2), 3 groups", lambda r: (shifted(r, 1, 6, 2, 2), randn(r, 6), randn(r, 6), 3)),
                 Example("x (2, 3, 2, 3), 1 group", lambda r: (shifted(r, 2, 3, 2, 3), randn(r, 3), randn(r, 3), 1)),
+                Example("x (2, 6, 3, 3), 4 groups", lambda r: (shifted(r, 2, 6, 3, 3), randn(r, 6), randn(r, 6), 4),
+                        invalid="C not divisible by groups"),
             ),
             hidden=_groupnorm,
             invalid=lambda rng: [
@@ -376,7 +380,7 @@ Instance norm normalises each feature map `x[n, c]` with its own mean and biased
 its `H x W` pixels, then applies `gamma[c]`, `beta[c]`. (It is group norm with one channel
 per group: you may call `groupnorm_forward`.)
 """,
-            examples=(Example("x (2, 3, 4, 4)", lambda r: (shifted(r, 2, 3, 4, 4), randn(r, 3), randn(r, 3))),),
+            examples=(Example("x (2, 3, 4, 5)", lambda r: (shifted(r, 2, 3, 4, 5), randn(r, 3), randn(r, 3))),),
             hidden=lambda rng: _forward_cases("instancenorm_forward", rng, NCHW_GRID,
                                                        _forward_mistakes((2, 3), [(0, 2, 3), (1, 2, 3)])),
             mistakes={

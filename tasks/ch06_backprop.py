@@ -127,7 +127,7 @@ def _conv_transpose(rng):
 
 NUMERICAL_GRADIENT_CHECK = '''
 # Visible checks: numerical_gradient on functions whose exact gradient is known.
-from compare import compare, sentence
+from compare import compare, passed_message, sentence
 
 
 def _check_numerical_gradient():
@@ -156,7 +156,7 @@ def _check_numerical_gradient():
                 text += (f" (max error {np.max(np.abs(dx - exact(dout))):.2e}; centred differences are "
                          "accurate to ~1e-9 here)")
             return report(text)
-    print(f"numerical_gradient: all {len(checks)} visible checks passed. The hidden tests check more.")
+    print(passed_message("numerical_gradient", len(checks)))
 
 
 _check_numerical_gradient()
@@ -262,6 +262,8 @@ overlapping copies add up; finally `pad` rows and columns are cropped from each 
                 Example("x (1, 2, 3, 3), w (2, 3, 3, 3)", lambda r: (randn(r, 1, 2, 3, 3), randn(r, 2, 3, 3, 3))),
                 Example("x (2, 1, 3, 4), w (1, 2, 4, 4), stride 2, pad 1",
                      lambda r: (randn(r, 2, 1, 3, 4), randn(r, 1, 2, 4, 4), 2, 1)),
+                Example("x (1, 2, 3, 4), w (2, 1, 3, 3), stride 2 (7 x 9, not H*stride x W*stride)",
+                        lambda r: (randn(r, 1, 2, 3, 4), randn(r, 2, 1, 3, 3), 2)),
             ),
             hidden=_conv_transpose,
             mistakes={

@@ -3,6 +3,8 @@
 Everything the course knows about each graded function is its Task record below; the
 notebook's cells are EXERCISE, in order.
 """
+import textwrap
+
 import numpy as np
 
 from autograder.baselines import BASELINES
@@ -96,6 +98,129 @@ def speed_case(function, rng):
                 situations=("speed", "pad"), reference=getattr(ref, function))
 
 
+# The visible speed check of the two conv functions: first the fixture checks, then a timing,
+# best of 3, against the per-output-value loop of autograder/baselines.py (written out here for
+# stride 1, the only stride the speed rule times: the release cannot import the course's
+# packages). Below the rule it times again, up to 5 times, and fails only when even the best
+# ratio is clearly below the rule, under SPEED_RATIO / 2: a busy machine (where numpy's BLAS
+# threads wait for each other) does not fail correct code.
+SPEED_LOOPS = {
+    "conv_forward_im2col": """
+def _loop_conv_forward(x, w, b, pad):
+    \"\"\"The grader's baseline at stride 1: out[n, f, i, j] = np.sum(window * w[f]) + b[f],
+    one np.sum per output value.\"\"\"
+    padded = np.pad(x, [(0, 0), (0, 0), (pad, pad), (pad, pad)])
+    F, _, HH, WW = w.shape
+    Hout, Wout = padded.shape[2] - HH + 1, padded.shape[3] - WW + 1
+    out = np.empty((x.shape[0], F, Hout, Wout), dtype=x.dtype)
+    for n in range(out.shape[0]):
+        for f in range(F):
+            for i in range(out.shape[2]):
+                for j in range(out.shape[3]):
+                    out[n, f, i, j] = np.sum(padded[n, :, i:i + HH, j:j + WW] * w[f]) + b[f]
+    return out
+""",
+    "conv_backward_im2col": """
+def _loop_conv_backward(dout, x, w, b, pad):
+    \"\"\"The grader's baseline at stride 1: one window update of the input's gradient and one of
+    w's per output value.\"\"\"
+    padded = np.pad(x, [(0, 0), (0, 0), (pad, pad), (pad, pad)])
+    grad_padded, grad_w = np.zeros_like(padded), np.zeros_like(w)
+    F, _, HH, WW = w.shape
+    for n in range(dout.shape[0]):
+        for f in range(F):
+            for i in range(dout.shape[2]):
+                for j in range(dout.shape[3]):
+                    grad_padded[n, :, i:i + HH, j:j + WW] += dout[n, f, i, j] * w[f]
+                    grad_w[f] += dout[n, f, i, j] * padded[n, :, i:i + HH, j:j + WW]
+    rows, cols = slice(pad, padded.shape[2] - pad), slice(pad, padded.shape[3] - pad)
+    return grad_padded[:, :, rows, cols], grad_w, dout.sum(axis=(0, 2, 3))
+""",
+}
+
+SPEED_CHECK = '''
+# Visible checks: your {name} against the reference solution's results,
+# then its speed against the loop the grader compares it with (one numpy operation per output
+# value). The grader times your function with one BLAS thread; here numpy may use several.
+import os
+import time
+
+check_against_fixtures({name})
+
+
+{loop}
+
+
+def _speed_ratio_{name}():
+    """Best of 3 for {name} and for the loop, each on new inputs of the graded shapes."""
+    rng = np.random.default_rng(7)
+    fast = slow = float("inf")
+    for _ in range(3):
+        x, w = rng.standard_normal({x}), rng.standard_normal({w})
+        args = {args}
+        start = time.perf_counter()
+        {name}(*args, stride=1, pad=1)
+        fast = min(fast, time.perf_counter() - start)
+        start = time.perf_counter()
+        {loop_name}(*args, pad=1)
+        slow = min(slow, time.perf_counter() - start)
+    return slow / max(fast, 1e-9)
+
+
+def _check_speed_{name}(rule={rule!r}, floor={floor!r}, rounds={rounds!r}):
+    """Say how much faster than the loop it is. Below the rule, time again (the machine may be
+    busy) up to `rounds` times; fail only when even the best stays clearly below: under `floor`."""
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+        return  # nbgrader's run: the hidden tests time it as the grader does
+    advice = {advice}
+    try:
+        ratio, timed = _speed_ratio_{name}(), 1
+        while ratio < rule and timed < rounds:
+            ratio, timed = max(ratio, _speed_ratio_{name}()), timed + 1
+    except Exception as error:
+        return report(f"{name} raised {{type(error).__name__}} on x {x}, "
+                      f"w {w}: {{error}}")
+    said = (f"{name} is {{ratio:.1f}}x faster than the loop here "
+            f"(the grader requires {{rule:g}}x on x {x}, w {w})")
+    if ratio >= rule:
+        print(said + ".")
+    elif ratio >= floor:
+        print(f"{{said}}: below it here, at the best of {{timed}} rounds of 3 timings, but timings "
+              f"vary on a busy machine, so this check fails only below {{floor:g}}x. If it stays "
+              f"below {{rule:g}}x on an idle machine, {{advice}}.")
+    else:
+        report(f"{{said}}: clearly below it (this check fails below {{floor:g}}x, half the rule, "
+               f"at the best of {{timed}} rounds of 3 timings): {{advice}}.")
+
+
+_check_speed_{name}()
+'''
+
+
+def _string_literal(text, indent, width=88):
+    """text as a Python string literal, split over lines of at most `width` characters."""
+    chunks = textwrap.wrap(text, width - indent - 3, drop_whitespace=False)
+    if len(chunks) == 1:
+        return repr(text)
+    return "(" + ("\n" + " " * (indent + 1)).join(repr(chunk) for chunk in chunks) + ")"
+
+
+def speed_check(function, advice):
+    """The visible check of an im2col conv function: fixtures, then its speed against the loop."""
+    loop = SPEED_LOOPS[function].strip()
+    args = f"(x, w, rng.standard_normal({SPEED_W[0]}))"
+    if function == "conv_backward_im2col":   # dout first, of the output's shape
+        args = f"(rng.standard_normal({(SPEED_X[0], SPEED_W[0]) + SPEED_X[2:]}), x, w, rng.standard_normal({SPEED_W[0]}))"
+    return SPEED_CHECK.format(name=function, loop=loop, loop_name=loop.split("(")[0].removeprefix("def "),
+                              args=args, x=SPEED_X, w=SPEED_W, rule=SPEED_RATIO, floor=SPEED_RATIO / 2, rounds=5,
+                              advice=_string_literal(advice, len("    advice = ")))
+
+
+FORWARD_TOO_SLOW = 'use one matrix product over im2col columns instead of Python loops over output positions'
+BACKWARD_TOO_SLOW = ('compute dw and dx with matrix products over im2col columns (and col2im) instead of Python '
+                     'loops over output positions')
+
+
 EXERCISE = Exercise(
     assignment="ch07_im2col",
     title="im2col: convolution as one matrix product",
@@ -161,6 +286,7 @@ The conv layer of chapter 2 (same inputs, same output), computed as
 `(F, N*Hout*Wout)` to `(N, F, Hout, Wout)`. Graded for speed as well as correctness.
 """,
             examples=CONV_FORWARD_EXAMPLES,
+            visible=speed_check("conv_forward_im2col", FORWARD_TOO_SLOW),
             hidden=lambda rng: conv_forward_cases("conv_forward_im2col", rng) + [
                 speed_case("conv_forward_im2col", rng)],
             mistakes={
@@ -183,6 +309,7 @@ Backward pass of `conv_forward_im2col`, returning `(dx, dw, db)` as in chapter 6
 `db = dout.sum(axis=(0, 2, 3))`. Graded for speed as well as correctness.
 """,
             examples=CONV_BACKWARD_EXAMPLES,
+            visible=speed_check("conv_backward_im2col", BACKWARD_TOO_SLOW),
             hidden=lambda rng: conv_backward_cases("conv_backward_im2col", rng) + [
                 speed_case("conv_backward_im2col", rng)],
             mistakes={

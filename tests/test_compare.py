@@ -129,3 +129,23 @@ def test_a_visible_check_and_the_grader_give_the_same_verdict(assignment, index)
                 assert visible, name
             else:
                 assert not visible, name
+
+
+# --- what a student reads when the visible checks pass -------------------------------------------
+
+
+def test_the_pass_message_counts_the_checks_and_says_what_the_hidden_tests_cover(tmp_path):
+    path = tmp_path / "fixtures.npz"
+    covered = "The hidden tests run 6 more cases (tied maxima, float32) and 1 argument check (stride != pool)."
+    np.savez(path, __cases__=np.array("[]"), __hidden__=np.array(json.dumps({"max_unpool": covered})))
+    assert compare_module.passed_message("max_unpool", 4, path) == f"max_unpool: all 4 visible checks passed. {covered}"
+    assert compare_module.passed_message("max_unpool", 1, path) == f"max_unpool: its visible check passed. {covered}"
+
+
+def test_every_fixture_file_says_what_the_hidden_tests_of_each_function_cover():
+    for assignment in ASSIGNMENTS:
+        with np.load(EXERCISES / assignment / "fixtures.npz") as fixtures:
+            covered = json.loads(str(fixtures["__hidden__"]))
+            functions = {c["function"] for c in json.loads(str(fixtures["__cases__"]))}
+        assert functions <= set(covered), assignment
+        assert all(sentence.startswith("The hidden test") for sentence in covered.values()), assignment

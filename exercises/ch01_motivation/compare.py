@@ -4,7 +4,9 @@ One module, numpy only, with one tolerance rule and one order of checks: type, s
 finite values, values; then, for the caller, inputs unmodified (`changed`). The grader imports
 it; every exercise folder ships a copy next to fixtures.npz (written by scripts/regenerate.py),
 whose setup cell runs the visible checks with `check_against_fixtures`. So a result that
-passes a visible check passes the same case in the grader, and the reverse.
+passes a visible check passes the same case in the grader, and the reverse. When they all
+pass, it prints what the hidden tests of that function cover, a sentence the fixtures hold
+(written from the function's hidden grid by scripts/make_fixtures.py).
 
 `compare(got, expected)` returns None when they agree, else a Problem naming the first thing
 that differs and in which component ("dw" of a (dx, dw, db) result).
@@ -200,7 +202,8 @@ def check_case(fn, case, fixtures):
 
 
 def check_against_fixtures(fn, path="fixtures.npz"):
-    """Compare fn with every stored case for its name; fail at the first mismatch (see report)."""
+    """Compare fn with every stored case for its name; fail at the first mismatch (see report).
+    When every case passes, print how many and what the hidden tests cover (passed_message)."""
     with np.load(path) as fixtures:
         cases = [c for c in json.loads(str(fixtures["__cases__"])) if c["function"] == fn.__name__]
         with contextlib.redirect_stderr(sys.stdout):
@@ -209,8 +212,21 @@ def check_against_fixtures(fn, path="fixtures.npz"):
                 if problem:
                     report(problem)
                     return
-    print(f"{fn.__name__}: all {len(cases)} visible checks passed. The hidden tests check more "
-          f"(other shapes, float32, argument errors).")
+        print(_passed(fn.__name__, len(cases), fixtures))
+
+
+def passed_message(name, count, path="fixtures.npz"):
+    """What a student reads when the `count` visible checks of `name` pass: that they passed,
+    and what the grader's hidden tests of `name` cover, a sentence scripts/make_fixtures.py
+    wrote into the fixtures from the function's hidden case grid."""
+    with np.load(path) as fixtures:
+        return _passed(name, count, fixtures)
+
+
+def _passed(name, count, fixtures):
+    hidden = json.loads(str(fixtures["__hidden__"])) if "__hidden__" in fixtures.files else {}
+    checks = "its visible check passed" if count == 1 else f"all {count} visible checks passed"
+    return f"{name}: {checks}. " + hidden.get(name, "The hidden tests check more cases.")
 
 
 def report(problem):
