@@ -11,6 +11,9 @@ and of the <output data-readout=...> elements) and compare it with solutions/.
     .venv/bin/python -m pytest tests/test_explorables.py              # all, building the book
     COURSE_BOOK_HTML=/tmp/book15/_build/html .venv/bin/python -m pytest tests/test_explorables.py
     .venv/bin/python tests/test_explorables.py --screenshots           # README's pictures
+
+The browser tests are marked slow and browser, as tests/test_book.py's are; the checks of the
+files (staleness, JavaScript budget, module contract, alt text) run in the fast tier.
 """
 import fcntl
 import json
@@ -340,6 +343,7 @@ def axe_source():
     return path.read_text()
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.parametrize("explorable", NAMES, indirect=True)
 def test_explorable_passes_the_axe_audit_and_labels_its_controls(explorable):
@@ -396,6 +400,7 @@ def set_all(ex, **settings):
         ex.set(key, value)
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.parametrize("explorable", ["conv_arithmetic"], indirect=True)
 def test_conv_arithmetic_shows_the_reference_output_size_window_and_unread_rows(explorable):
@@ -425,6 +430,7 @@ TRANSPOSED_CASES = [  # n, k, stride, pad
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.parametrize("explorable", ["conv_arithmetic"], indirect=True)
 def test_transposed_view_shows_the_reference_output_size_and_contributing_inputs(explorable):
@@ -451,6 +457,7 @@ def test_transposed_view_shows_the_reference_output_size_and_contributing_inputs
             assert listed(ex.readout("cols")) == sorted({p % n for p in sources}), (setting, i, j)
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.parametrize("explorable", ["conv_arithmetic"], indirect=True)
 def test_output_grid_is_operable_from_the_keyboard(explorable):
@@ -475,6 +482,7 @@ VOLUME_CASES = [  # C, H, F, k, stride, pad
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.parametrize("explorable", ["conv_volume"], indirect=True)
 def test_conv_volume_shows_conv_forward_naive_and_each_channels_share(explorable):
@@ -506,6 +514,7 @@ RF_CASES = [  # n, [(k, stride, dilation), ...]
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.parametrize("explorable", ["receptive_field"], indirect=True)
 def test_receptive_field_matches_the_reference_and_the_heat_map_is_the_input_gradient(explorable):
@@ -549,6 +558,7 @@ POOL_CASES = [  # mode, data, H, pool, stride
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.parametrize("explorable", ["pooling"], indirect=True)
 def test_pooling_shows_the_reference_outputs_routed_gradients_and_dx(explorable):
@@ -589,6 +599,7 @@ IM2COL_CASES = [  # N, C, H, k, stride, pad
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.parametrize("explorable", ["im2col"], indirect=True)
 def test_im2col_matrix_and_indices_are_the_references(explorable):
@@ -647,6 +658,7 @@ def check_batchnorm(ex, s, steps, momentum, mode):
         assert all(near(a, b, 3) for a, b in zip(shown_row(ex, f"y{n}"), out[n])), (mode, steps, n)
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.parametrize("explorable", ["batchnorm"], indirect=True)
 def test_batchnorm_statistics_follow_the_reference_step_by_step(explorable):
