@@ -6,6 +6,7 @@ import re
 import pytest
 
 from autograder import reports
+from autograder.points import POINTS
 from autograder.results import SubmissionResult, TestResult
 
 
@@ -82,11 +83,15 @@ def _not_graded(student="bob", status="wrong_assignment", problem=WRONG):
                             problem=problem)
 
 
+# what ch04_pooling is worth, from its task records (adding a function there changes it)
+POOLING_POINTS = sum(POINTS["ch04_pooling"].values())
+
+
 def test_grades_csv_gives_the_reason_and_the_assignments_max_score(tmp_path):
-    """An instructor must see 0 of 36 and why, not 0 of 0."""
+    """An instructor must see 0 of the assignment's points and why, not 0 of 0."""
     reports.write_grades_csv([_not_graded(problem=f"line one\n{WRONG}")], tmp_path / "g.csv")
     rows = list(csv.DictReader(open(tmp_path / "g.csv", newline="")))
-    assert rows == [{"student": "bob", "assignment": "ch04_pooling", "score": "0", "max_score": "36",
+    assert rows == [{"student": "bob", "assignment": "ch04_pooling", "score": "0", "max_score": f"{POOLING_POINTS:g}",
                      "status": "wrong_assignment", "problem": f"line one {WRONG}", "submitted_at": "",
                      "graded_at": ""}]
 
@@ -95,7 +100,7 @@ def test_results_json_gives_the_reason_once_and_no_test_rows(tmp_path):
     reports.write_results_json([_not_graded()], tmp_path / "r.json")
     sub = json.loads((tmp_path / "r.json").read_text())["submissions"][0]
     assert (sub["status"], sub["problem"], sub["tests"], sub["score"], sub["max_score"]) == (
-        "wrong_assignment", WRONG, [], 0, 36)
+        "wrong_assignment", WRONG, [], 0, POOLING_POINTS)
 
 
 def test_gradescope_output_says_the_notebook_was_not_graded_and_why():
@@ -106,7 +111,7 @@ def test_gradescope_output_says_the_notebook_was_not_graded_and_why():
 
 def test_feedback_of_a_submission_not_graded_says_why_once_in_bold():
     text = reports.feedback_markdown(_not_graded(status="no_metadata", problem="no solution cells were found"))
-    assert "**Score: 0 / 36**" in text
+    assert f"**Score: 0 / {POOLING_POINTS:g}**" in text
     assert "**Not graded (no_metadata).** `no solution cells were found`" in text
     assert text.count("no solution cells") == 1 and "##" not in text
 
