@@ -125,7 +125,8 @@ is `16*30*30*(27 + 1) = 403200`.
             ),
             hidden=_locally_connected,
             mistakes={
-                'shared_bias': 'matches one bias per output channel: without weight sharing every output unit has its own bias',
+                "shared_bias": "matches one bias per output channel: without weight sharing every output unit"
+                               " has its own bias",
             },
         ),
         Code("""
@@ -161,7 +162,8 @@ for every tap that lands inside the image; taps on the padding contribute nothin
             ),
             hidden=_conv_as_matrix,
             mistakes={
-                'matrix_transposed': 'matches M.T: M has one row per output value (F*Hout*Wout) and one column per input value (C*H*W)',
+                "matrix_transposed": "matches M.T: M has one row per output value (F*Hout*Wout) and one "
+                                     "column per input value (C*H*W)",
             },
         ),
         Code("""

@@ -100,6 +100,17 @@ def _dilate(rng):
             for s, d, dt in grid]
 
 
+# The explanations of CONV_FORWARD_MISTAKES, for every conv layer forward graded on them (also ch07's).
+CONV_FORWARD_EXPLAINED = {
+    "flipped_kernel": "matches the reference computed with the kernel flipped: a layer's convolution is a "
+                      "cross-correlation, do not flip w",
+    "missing_bias": "matches the reference without the bias: add b[f] to every output of filter f",
+    "stride_ignored": "matches the reference computed at stride 1: move the window by `stride`",
+    "pad_ignored": "matches the reference without padding: zero-pad H and W by `pad` on each side first",
+    "shape_off_by_one": CONV_OUTPUT_SIZE,
+}
+
+
 EXERCISE = Exercise(
     assignment="ch02_convolution",
     title="Convolution",
@@ -132,7 +143,8 @@ The result has the inputs' float dtype. A kernel larger than the image is a `Val
             hidden=_corr2d,
             invalid=lambda rng: [("the kernel is larger than the image", (normal(rng, (3, 3)), normal(rng, (4, 2))), {})],
             mistakes={
-                'flipped_kernel': "matches the reference computed with the kernel flipped: corr2d is a cross-correlation, do not flip k",
+                "flipped_kernel": "matches the reference computed with the kernel flipped: corr2d is a "
+                                  "cross-correlation, do not flip k",
                 'shape_off_by_one': PLANE_OUTPUT_SIZE,
             },
         ),
@@ -169,7 +181,8 @@ libraries call cross-correlation "convolution"; this function is the one that is
             ),
             hidden=_convolve2d,
             mistakes={
-                'not_flipped': 'matches a cross-correlation: a true convolution flips the kernel on both axes, k[::-1, ::-1]',
+                "not_flipped": "matches a cross-correlation: a true convolution flips the kernel on both "
+                               "axes, k[::-1, ::-1]",
                 'shape_off_by_one': PLANE_OUTPUT_SIZE,
             },
         ),
@@ -209,13 +222,7 @@ when `stride < 1` or `pad < 0`, or when the output would be empty.
         ("pad < 0", (normal(rng, (1, 2, 5, 5)), normal(rng, (3, 2, 3, 3)), normal(rng, (3,))), {"pad": -1}),
         ("the output would be empty", (normal(rng, (1, 1, 2, 2)), normal(rng, (1, 1, 3, 3)), normal(rng, (1,))), {}),
     ],
-            mistakes={
-                'flipped_kernel': "matches the reference computed with the kernel flipped: a layer's convolution is a cross-correlation, do not flip w",
-                'missing_bias': 'matches the reference without the bias: add b[f] to every output of filter f',
-                'stride_ignored': 'matches the reference computed at stride 1: move the window by `stride`',
-                'pad_ignored': 'matches the reference without padding: zero-pad H and W by `pad` on each side first',
-                'shape_off_by_one': CONV_OUTPUT_SIZE,
-            },
+            mistakes=CONV_FORWARD_EXPLAINED,
         ),
         Code("""
 # A layer with two filters (Sobel x and Sobel y) on the photo, at stride 2: two feature maps.
@@ -249,7 +256,8 @@ the same matrix everywhere: `out[n, f, i, j] = b[f] + sum_c w[f, c] * x[n, c, i,
             ),
             hidden=_conv1x1,
             mistakes={
-                'weight_transposed': 'matches the reference with w transposed: w is (F, C) and out[:, f] = sum_c w[f, c] * x[:, c]',
+                "weight_transposed": "matches the reference with w transposed: w is (F, C) and out[:, f] = "
+                                     "sum_c w[f, c] * x[:, c]",
             },
         ),
         Task(
@@ -271,7 +279,7 @@ dilated convolution is a convolution with `dilate(w, d)`. `d < 1` is a `ValueErr
             hidden=_dilate,
             invalid=lambda rng: [("d < 1", (normal(rng, (2, 3, 3, 3)), 0), {})],
             mistakes={
-                'dilate_d_zeros': 'matches inserting d zeros between elements: dilation d inserts d - 1 zeros',
+                "dilate_d_zeros": "matches inserting d zeros between elements: dilation d inserts d - 1 zeros",
                 'shape_off_by_one': 'off by one: (..., H, W) becomes (..., (H-1)*d + 1, (W-1)*d + 1)',
             },
         ),

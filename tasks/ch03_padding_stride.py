@@ -133,8 +133,10 @@ If the window does not fit (`n_out < 1`), raise `ValueError`; likewise for `stri
         ("pad < 0", (8, 3), {"pad": -1}), ("k < 1", (8, 0), {}), ("dilation < 1", (8, 3), {"dilation": 0}),
     ],
             mistakes={
-                'output_size_ceil': 'matches rounding up: the size is floor((n + 2*pad - dilation*(k-1) - 1) / stride) + 1',
-                'output_size_no_plus_one': "matches floor(...) without the + 1: count the window's first position too",
+                "output_size_ceil": "matches rounding up: the size is floor((n + 2*pad - dilation*(k-1) - 1) "
+                                    "/ stride) + 1",
+                "output_size_no_plus_one": "matches floor(...) without the + 1: count the window's first "
+                                           "position too",
             },
         ),
         Task(
@@ -200,7 +202,8 @@ valid `[6.]`, same `[3., 6., 5.]`, full `[1., 3., 6., 5., 3.]`.
             hidden=_corr1d,
             invalid=lambda rng: [("an unknown mode", (normal(rng, (6,)), normal(rng, (3,)), "causal"), {})],
             mistakes={
-                'same_extra_before': "'same' matches putting the odd extra zero before: pad as same_padding(len(k)), the extra zero after",
+                "same_extra_before": "'same' matches putting the odd extra zero before: pad as "
+                                     "same_padding(len(k)), the extra zero after",
                 'full_pads_k': "'full' matches padding len(k) zeros on each side: full pads len(k) - 1",
                 'shape_off_by_one': "off by one: with x of n and k of m values, 'valid' gives n - m + 1 values, "
                                     "'same' n and 'full' n + m - 1",
@@ -236,8 +239,10 @@ Example: `receptive_field([(3, 1), (3, 1)])` is `[3, 5]`; `receptive_field([(2, 
             ),
             hidden=_receptive_field,
             mistakes={
-                'ignores_stride': 'matches adding k - 1 per layer: each layer adds (k - 1) times the product of the strides of the layers below it',
-                'multiplies_kernels': 'matches multiplying kernel sizes: receptive fields grow by adding (k - 1) * jump',
+                "ignores_stride": "matches adding k - 1 per layer: each layer adds (k - 1) times the product "
+                                  "of the strides of the layers below it",
+                "multiplies_kernels": "matches multiplying kernel sizes: receptive fields grow by adding (k -"
+                                      " 1) * jump",
             },
         ),
         Code("""

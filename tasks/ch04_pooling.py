@@ -246,9 +246,12 @@ gradients. Return `dx` with `x`'s shape.
             ),
             hidden=_max_pool_backward,
             mistakes={
-                'tie_all': 'matches sending the gradient to every tied maximum: only the first maximum (row-major) gets it',
-                'tie_last': 'matches sending the gradient to the last tied maximum: use the first one in row-major order',
-                'overlap_overwrite': 'matches overwriting where windows overlap: gradients of overlapping windows add up (+=)',
+                "tie_all": "matches sending the gradient to every tied maximum: only the first maximum "
+                           "(row-major) gets it",
+                "tie_last": "matches sending the gradient to the last tied maximum: use the first one in "
+                            "row-major order",
+                "overlap_overwrite": "matches overwriting where windows overlap: gradients of overlapping "
+                                     "windows add up (+=)",
             },
         ),
         Task(
@@ -269,7 +272,8 @@ up; positions in no window (leftover rows/columns) get 0. Return `dx` with `x`'s
             hidden=_avg_pool_backward,
             mistakes={
                 'avg_no_divide': 'matches forgetting the division: each cell of a window gets dout / pool**2',
-                'overlap_overwrite': 'matches overwriting where windows overlap: gradients of overlapping windows add up (+=)',
+                "overlap_overwrite": "matches overwriting where windows overlap: gradients of overlapping "
+                                     "windows add up (+=)",
             },
         ),
         Task(
@@ -325,7 +329,8 @@ entry is 0; shape `(N, C, H*factor, W*factor)`.
             ),
             hidden=lambda rng: _upsample("upsample_bed_of_nails", rng),
             mistakes={
-                'wrong_corner': 'matches putting each value in the wrong cell of its block: bed of nails uses the top-left cell',
+                "wrong_corner": "matches putting each value in the wrong cell of its block: bed of nails uses"
+                                " the top-left cell",
             },
         ),
         Task(
@@ -350,7 +355,8 @@ ties). Windows must not overlap: `stride != pool` is a `ValueError`.
             invalid=lambda rng: [("stride != pool", (normal(rng, (1, 2, 3, 3)), normal(rng, (1, 2, 4, 4))),
                                 {"pool": 2, "stride": 1})],
             mistakes={
-                'unpool_top_left': "matches putting each value in its window's top-left cell: put it where the window's maximum was in x",
+                "unpool_top_left": "matches putting each value in its window's top-left cell: put it where "
+                                   "the window's maximum was in x",
             },
         ),
         Code("""

@@ -193,8 +193,10 @@ Return the tuple `(out, mean, var)`.
             ),
             hidden=_batchnorm_forward,
             mistakes={
-                'unbiased_var': 'matches the unbiased variance (ddof=1): normalising uses the biased variance (divide by n)',
-                'eps_outside_sqrt': 'matches (x - mean) / (sqrt(var) + eps): eps goes inside the root, sqrt(var + eps)',
+                "unbiased_var": "matches the unbiased variance (ddof=1): normalising uses the biased variance"
+                                " (divide by n)",
+                "eps_outside_sqrt": "matches (x - mean) / (sqrt(var) + eps): eps goes inside the root, "
+                                    "sqrt(var + eps)",
                 'wrong_axes': 'matches statistics over the wrong axes: batch norm takes the mean and variance of each '
                               'feature over the batch (axis 0)',
             },
@@ -220,8 +222,10 @@ inputs, `N*H*W` for NCHW). Return `(new_mean, new_var)`; `n < 2` is a `ValueErro
             invalid=lambda rng: [
         ("n < 2", (normal(rng, (4,)), np.abs(normal(rng, (4,))), normal(rng, (4,)), np.abs(normal(rng, (4,))), 1), {})],
             mistakes={
-                'momentum_flipped': "matches the Keras convention: PyTorch's rule is new = (1 - momentum) * running + momentum * batch",
-                'biased_running_var': 'matches the biased batch variance: the running variance uses var * n / (n - 1)',
+                "momentum_flipped": "matches the Keras convention: PyTorch's rule is new = (1 - momentum) * "
+                                    "running + momentum * batch",
+                "biased_running_var": "matches the biased batch variance: the running variance uses var * n /"
+                                      " (n - 1)",
             },
         ),
         Task(
@@ -239,7 +243,8 @@ inputs (parameters `(D,)`) and NCHW inputs (parameters `(C,)`, broadcast over N,
             ),
             hidden=_batchnorm_inference,
             mistakes={
-                'uses_batch_stats': "matches normalising with the batch's own statistics: inference uses running_mean and running_var",
+                "uses_batch_stats": "matches normalising with the batch's own statistics: inference uses "
+                                    "running_mean and running_var",
             },
         ),
         Task(
@@ -260,7 +265,8 @@ where bars are means over the batch. Return `(dx, dgamma, dbeta)`.
             ),
             hidden=lambda rng: _backward_cases("batchnorm_backward", rng, ND_GRID, 0, 0),
             mistakes={
-                'dx_ignores_stats': 'matches dx = dout * gamma / std: the mean and variance depend on x as well; add their gradient terms',
+                "dx_ignores_stats": "matches dx = dout * gamma / std: the mean and variance depend on x as "
+                                    "well; add their gradient terms",
                 'dgamma_is_dbeta': 'matches dbeta: dgamma is the sum of dout * xhat, not of dout',
                 'dbeta_mean': 'matches a mean: dbeta is the sum of dout over the batch (axis 0)',
             },
@@ -281,11 +287,14 @@ and all pixels `(N, H, W)`; `gamma[c]`, `beta[c]` scale and shift channel `c`. R
         _forward_mistakes((0, 2, 3), [(1, 2, 3), (2, 3)]) + [
             ("per_pixel_stats", lambda x, g, b, eps=1e-5: _norm(x, g, b, eps, 0))]),
             mistakes={
-                'unbiased_var': 'matches the unbiased variance (ddof=1): normalising uses the biased variance (divide by n)',
-                'eps_outside_sqrt': 'matches (x - mean) / (sqrt(var) + eps): eps goes inside the root, sqrt(var + eps)',
+                "unbiased_var": "matches the unbiased variance (ddof=1): normalising uses the biased variance"
+                                " (divide by n)",
+                "eps_outside_sqrt": "matches (x - mean) / (sqrt(var) + eps): eps goes inside the root, "
+                                    "sqrt(var + eps)",
                 'wrong_axes': 'matches statistics over the wrong axes: take the mean and variance of each channel over '
                               'N, H and W (axes 0, 2 and 3)',
-                'per_pixel_stats': 'matches statistics over N only (one per pixel): spatial batch norm averages over N, H and W for each channel',
+                "per_pixel_stats": "matches statistics over N only (one per pixel): spatial batch norm "
+                                   "averages over N, H and W for each channel",
             },
         ),
         Task(
@@ -301,7 +310,8 @@ with every sum and mean over `(N, H, W)` for each channel. Return `(dx, dgamma, 
             hidden=lambda rng: _backward_cases("spatial_batchnorm_backward", rng, NCHW_GRID,
                                                               (0, 2, 3), (0, 2, 3)),
             mistakes={
-                'dx_ignores_stats': 'matches dx = dout * gamma / std: the mean and variance depend on x as well; add their gradient terms',
+                "dx_ignores_stats": "matches dx = dout * gamma / std: the mean and variance depend on x as "
+                                    "well; add their gradient terms",
                 'dgamma_is_dbeta': 'matches dbeta: dgamma is the sum of dout * xhat, not of dout',
                 'dbeta_mean': 'matches a mean: dbeta is the sum of dout over N, H and W (axes 0, 2 and 3)',
             },
@@ -321,8 +331,10 @@ behaves the same in training and inference and does not depend on the batch.
             hidden=lambda rng: _forward_cases("layernorm_forward", rng, ND_GRID,
                                                     _forward_mistakes(1, [0])),
             mistakes={
-                'unbiased_var': 'matches the unbiased variance (ddof=1): normalising uses the biased variance (divide by n)',
-                'eps_outside_sqrt': 'matches (x - mean) / (sqrt(var) + eps): eps goes inside the root, sqrt(var + eps)',
+                "unbiased_var": "matches the unbiased variance (ddof=1): normalising uses the biased variance"
+                                " (divide by n)",
+                "eps_outside_sqrt": "matches (x - mean) / (sqrt(var) + eps): eps goes inside the root, "
+                                    "sqrt(var + eps)",
                 'wrong_axes': 'matches statistics over the wrong axes: layer norm takes the mean and variance of each '
                               'sample over its D features (axis 1)',
             },
@@ -340,7 +352,8 @@ the formula of `batchnorm_backward` with the axes swapped. Return `(dx, dgamma, 
             ),
             hidden=lambda rng: _backward_cases("layernorm_backward", rng, ND_GRID, 1, 0),
             mistakes={
-                'dx_ignores_stats': 'matches dx = dout * gamma / std: the mean and variance depend on x as well; add their gradient terms',
+                "dx_ignores_stats": "matches dx = dout * gamma / std: the mean and variance depend on x as "
+                                    "well; add their gradient terms",
                 'dgamma_is_dbeta': 'matches dbeta: dgamma is the sum of dout * xhat, not of dout',
                 'dbeta_mean': 'matches a mean: dbeta is the sum of dout over the batch (axis 0)',
             },
@@ -365,9 +378,12 @@ and biased variance over the group's channels and all pixels; then apply `gamma[
             invalid=lambda rng: [
         ("C not divisible by groups", (normal(rng, (2, 6, 3, 3)), normal(rng, (6,)), normal(rng, (6,)), 4), {})],
             mistakes={
-                'group_interleaved': 'matches groups made of channels c % G: a group is a contiguous block of C // G channels',
-                'unbiased_var': 'matches the unbiased variance (ddof=1): normalising uses the biased variance (divide by n)',
-                'eps_outside_sqrt': 'matches (x - mean) / (sqrt(var) + eps): eps goes inside the root, sqrt(var + eps)',
+                "group_interleaved": "matches groups made of channels c % G: a group is a contiguous block of"
+                                     " C // G channels",
+                "unbiased_var": "matches the unbiased variance (ddof=1): normalising uses the biased variance"
+                                " (divide by n)",
+                "eps_outside_sqrt": "matches (x - mean) / (sqrt(var) + eps): eps goes inside the root, "
+                                    "sqrt(var + eps)",
                 'wrong_axes': 'matches statistics over the wrong axes: take the mean and variance of each sample and '
                               'group over the group\'s channels and all pixels',
             },
@@ -384,8 +400,10 @@ per group: you may call `groupnorm_forward`.)
             hidden=lambda rng: _forward_cases("instancenorm_forward", rng, NCHW_GRID,
                                                        _forward_mistakes((2, 3), [(0, 2, 3), (1, 2, 3)])),
             mistakes={
-                'unbiased_var': 'matches the unbiased variance (ddof=1): normalising uses the biased variance (divide by n)',
-                'eps_outside_sqrt': 'matches (x - mean) / (sqrt(var) + eps): eps goes inside the root, sqrt(var + eps)',
+                "unbiased_var": "matches the unbiased variance (ddof=1): normalising uses the biased variance"
+                                " (divide by n)",
+                "eps_outside_sqrt": "matches (x - mean) / (sqrt(var) + eps): eps goes inside the root, "
+                                    "sqrt(var + eps)",
                 'wrong_axes': 'matches statistics over the wrong axes: take the mean and variance of each feature map '
                               'x[n, c] over its H and W (axes 2 and 3)',
             },

@@ -162,6 +162,18 @@ def _check_numerical_gradient():
 _check_numerical_gradient()
 '''
 
+# The explanations of CONV_BACKWARD_MISTAKES, for every conv layer backward graded on them (also ch07's).
+CONV_BACKWARD_EXPLAINED = {
+    "dw_last_sample": "is the reference dw of the last sample only: accumulate over the batch (+=)",
+    "dw_mean_batch": "matches dw divided by N: sum over the batch, do not average",
+    "db_mean": "matches a mean: db sums dout over the batch and every output position",
+    "dx_overwrite": "matches overwriting dx where windows overlap: their contributions add up (+=)",
+    "backward_ignores_stride": "matches windows moved by 1 instead of stride: output (i, j) reads rows i*stride "
+                               "to i*stride + HH - 1",
+    "dx_not_cropped": "dx still includes the padding: crop pad rows and columns from each side",
+}
+
+
 EXERCISE = Exercise(
     assignment="ch06_backprop",
     title="Backpropagation through convolutions",
@@ -189,7 +201,8 @@ Return `dx` with `x`'s shape and dtype. `f` depends on `x` only through its argu
             visible=NUMERICAL_GRADIENT_CHECK,
             hidden=_numerical_gradient,
             mistakes={
-                'forward_difference': 'matches one-sided differences (L(x+h) - L(x)) / h: use centred differences (L(x+h) - L(x-h)) / (2h)',
+                "forward_difference": "matches one-sided differences (L(x+h) - L(x)) / h: use centred "
+                                      "differences (L(x+h) - L(x-h)) / (2h)",
                 'ignores_dout': 'matches the gradient of sum(f(x)): the loss is sum(f(x) * dout)',
                 'x_not_restored': 'perturb only x, and put each element back bit-identical: save x[i] before perturbing '
                                   'it and assign the saved value back (x[i] += h then x[i] -= h is not exact in '
@@ -212,14 +225,7 @@ Loops are fine. Keep the inputs' float dtype.
 """,
             examples=CONV_BACKWARD_EXAMPLES,
             hidden=lambda rng: conv_backward_cases("conv_backward_naive", rng),
-            mistakes={
-                'dw_last_sample': 'is the reference dw of the last sample only: accumulate over the batch (+=)',
-                'dw_mean_batch': 'matches dw divided by N: sum over the batch, do not average',
-                'db_mean': 'matches a mean: db sums dout over the batch and every output position',
-                'dx_overwrite': 'matches overwriting dx where windows overlap: their contributions add up (+=)',
-                'backward_ignores_stride': 'matches windows moved by 1 instead of stride: output (i, j) reads rows i*stride to i*stride + HH - 1',
-                'dx_not_cropped': 'dx still includes the padding: crop pad rows and columns from each side',
-            },
+            mistakes=CONV_BACKWARD_EXPLAINED,
         ),
         Code("""
 # Watch a gradient check: your conv_backward_naive against your numerical_gradient, on a
@@ -268,7 +274,8 @@ overlapping copies add up; finally `pad` rows and columns are cropped from each 
             hidden=_conv_transpose,
             mistakes={
                 'transpose_kernel_flipped': 'matches the kernel flipped: a transposed conv stamps w as it is',
-                'transpose_no_crop': 'matches the output before cropping: crop pad rows and columns from each side',
+                "transpose_no_crop": "matches the output before cropping: crop pad rows and columns from each"
+                                     " side",
                 'shape_off_by_one': 'off by one: the output has (H-1)*stride - 2*pad + HH rows and '
                                     '(W-1)*stride - 2*pad + WW columns',
             },

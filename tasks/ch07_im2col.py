@@ -13,9 +13,9 @@ from autograder.checks import Speed
 import solutions as ref
 
 from . import CONV_BACKWARD_EXAMPLES, CONV_FORWARD_EXAMPLES, Code, Example, Exercise, Markdown, Task, randn
-from .ch02_convolution import (CONV_FORWARD_MISTAKES, CONV_GRID, CONV_OUTPUT_SIZE, conv_case_name, conv_forward_cases,
-                               conv_situations)
-from .ch06_backprop import CONV_BACKWARD_MISTAKES, conv_backward_cases
+from .ch02_convolution import (CONV_FORWARD_EXPLAINED, CONV_FORWARD_MISTAKES, CONV_GRID, conv_case_name,
+                               conv_forward_cases, conv_situations)
+from .ch06_backprop import CONV_BACKWARD_EXPLAINED, CONV_BACKWARD_MISTAKES, conv_backward_cases
 
 
 SPEED_X, SPEED_W = (8, 16, 16, 16), (16, 16, 3, 3)
@@ -104,9 +104,10 @@ def speed_case(function, rng):
 # packages). Only the forward loop is shipped: a backward loop would be most of chapter 6's
 # conv_backward_naive, and every release is public. The backward baseline makes two numpy
 # calls per output value where the forward loop makes one, and the loops' time is those calls'
-# overhead, so the backward check estimates its baseline as twice the forward loop's time. Below the rule it times again, up to 5 times, and fails only when even the best
-# ratio is clearly below the rule, under SPEED_RATIO / 2: a busy machine (where numpy's BLAS
-# threads wait for each other) does not fail correct code.
+# overhead, so the backward check estimates its baseline as twice the forward loop's time.
+# Below the rule it times again, up to 5 times, and fails only when even the best ratio is
+# clearly below the rule, under SPEED_RATIO / 2: a busy machine (where numpy's BLAS threads wait
+# for each other) does not fail correct code.
 FORWARD_LOOP = """
 def _loop_conv_forward(x, w, b, pad):
     \"\"\"The grader's baseline at stride 1: out[n, f, i, j] = np.sum(window * w[f]) + b[f],
@@ -244,7 +245,8 @@ Avoid a Python loop over output positions: loop over the `HH*WW` kernel offsets 
             mistakes={
                 'row_order': 'rows are ordered (i, j, c): the row index is (c, i, j) in C order',
                 'col_order': 'columns are ordered (oh, ow, n): the column index is (n, oh, ow) in C order',
-                'shape_hw_swapped': 'the matrix is transposed: cols is (C*HH*WW, N*Hout*Wout), one column per window',
+                "shape_hw_swapped": "the matrix is transposed: cols is (C*HH*WW, N*Hout*Wout), one column per"
+                                    " window",
             },
         ),
         Task(
@@ -263,7 +265,8 @@ up; finally crop the padding and return an array of shape `x_shape`. (Adjoint me
             ),
             hidden=_col2im,
             mistakes={
-                'col2im_assign': 'matches overwriting where windows overlap: col2im adds overlapping values up',
+                "col2im_assign": "matches overwriting where windows overlap: col2im adds overlapping values "
+                                 "up",
             },
         ),
         Task(
@@ -278,14 +281,7 @@ The conv layer of chapter 2 (same inputs, same output), computed as
             visible=speed_check("conv_forward_im2col", FORWARD_TOO_SLOW),
             hidden=lambda rng: conv_forward_cases("conv_forward_im2col", rng) + [
                 speed_case("conv_forward_im2col", rng)],
-            mistakes={
-                'flipped_kernel': "matches the reference computed with the kernel flipped: a layer's convolution is a cross-correlation, do not flip w",
-                'missing_bias': 'matches the reference without the bias: add b[f] to every output of filter f',
-                'stride_ignored': 'matches the reference computed at stride 1: move the window by `stride`',
-                'pad_ignored': 'matches the reference without padding: zero-pad H and W by `pad` on each side first',
-                'shape_off_by_one': CONV_OUTPUT_SIZE,
-                'too_slow': 'use one matrix product over im2col columns instead of Python loops over output positions',
-            },
+            mistakes={**CONV_FORWARD_EXPLAINED, "too_slow": FORWARD_TOO_SLOW},
         ),
         Task(
             name="conv_backward_im2col",
@@ -301,16 +297,7 @@ Backward pass of `conv_forward_im2col`, returning `(dx, dw, db)` as in chapter 6
             visible=speed_check("conv_backward_im2col", BACKWARD_TOO_SLOW),
             hidden=lambda rng: conv_backward_cases("conv_backward_im2col", rng) + [
                 speed_case("conv_backward_im2col", rng)],
-            mistakes={
-                'dw_last_sample': 'is the reference dw of the last sample only: accumulate over the batch (+=)',
-                'dw_mean_batch': 'matches dw divided by N: sum over the batch, do not average',
-                'db_mean': 'matches a mean: db sums dout over the batch and every output position',
-                'dx_overwrite': 'matches overwriting dx where windows overlap: their contributions add up (+=)',
-                'backward_ignores_stride': 'matches windows moved by 1 instead of stride: output (i, j) reads rows i*stride to i*stride + HH - 1',
-                'dx_not_cropped': 'dx still includes the padding: crop pad rows and columns from each side',
-                'too_slow': 'compute dw and dx with matrix products over im2col columns (and col2im) instead of Python '
-                            'loops over output positions',
-            },
+            mistakes={**CONV_BACKWARD_EXPLAINED, "too_slow": BACKWARD_TOO_SLOW},
         ),
         Code("""
 # Naive vs im2col on the graded benchmark: x (8, 16, 16, 16), w (16, 16, 3, 3), stride 1, pad 1.

@@ -205,7 +205,8 @@ whose second dimension is not `C*H*W` is a `ValueError`.
             hidden=_fc_to_conv,
             invalid=lambda rng: [("W's second dimension is not C*H*W", (normal(rng, (4, 29)), normal(rng, (4,)), (3, 2, 5)), {})],
             mistakes={
-                'hwc_order': 'matches reading W as (K, H, W, C): inputs were flattened from (C, H, W) in C order, so reshape to (K, C, H, W)',
+                "hwc_order": "matches reading W as (K, H, W, C): inputs were flattened from (C, H, W) in C "
+                             "order, so reshape to (K, C, H, W)",
             },
         ),
         Code("""
