@@ -358,6 +358,41 @@ def test_every_value_error_a_task_promises_is_graded(assignment):
     assert invalid == promised
 
 
+# A task text's words that promise a situation, and the situation a hidden case must exercise.
+PROMISES = {r"\bties\b|\btied\b|\btie\b": "ties", r"overlap": "overlap", r"float dtype|float32": "float32",
+            r"\bdilation\b": "dilation", r"left over|leftover|dropped": "leftover", r"\bNCHW\b": "NCHW"}
+# Where the words are no promise of that situation, or the plain case already is it.
+NOT_PROMISED = {
+    ("max_unpool", "overlap"): "windows must NOT overlap: its invalid case grades that",
+    ("update_running_stats", "NCHW"): "NCHW only defines n; the function gets statistics, not images",
+    ("conv_transpose_forward", "overlap"): "kernel copies overlap whenever stride < kernel: checked below",
+    ("col2im", "overlap"): "windows overlap whenever stride < kernel: checked below",
+}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_situation_a_task_text_promises_has_a_hidden_case(assignment):
+    """Ties, overlapping windows, float32, dilation, leftover rows, NCHW: when the text says the
+    function handles it, some hidden case exercises it."""
+    from autograder.cases import build_cases
+    cases = build_cases(assignment, 0)
+    for task in load(assignment).graded:
+        exercised = {s for c in cases if c.function == task.name for s in c.situations}
+        for words, situation in PROMISES.items():
+            if re.search(words, task.task, re.I) and (task.name, situation) not in NOT_PROMISED:
+                assert situation in exercised, f"{task.name}'s text promises {situation}; its cases: {exercised}"
+
+
+@pytest.mark.parametrize("function", ["conv_transpose_forward", "col2im"])
+def test_the_scatter_functions_have_cases_where_windows_overlap(function):
+    """Their texts say overlapping contributions add up: stride < kernel in some case."""
+    from autograder.cases import build_cases
+    assignment = next(a for a in ASSIGNMENTS if function in POINTS[a])
+    cases = [c for c in build_cases(assignment, 0, {function}) if c.kind == "value"]
+    kernels = [c.args[1].shape[2:] if function == "conv_transpose_forward" else c.args[2:4] for c in cases]
+    assert any(c.kwargs["stride"] < min(k) for c, k in zip(cases, kernels))
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_the_reference_raises_value_error_on_every_invalid_case(assignment):
     import solutions
