@@ -21,6 +21,10 @@ from .results import SubmissionResult
 from .sandbox import Limits, Sandbox
 from .secret import key_id, load_key, submission_seed
 
+class ClusterError(Exception):
+    """The Dask cluster cannot grade (--scheduler): no Dask, no scheduler, a worker that refuses."""
+
+
 DEFAULT_TIMEOUT = Limits.call_seconds  # seconds per call of a student's function, on every road
 # Seconds a grading process gets beyond its cases' budget: starting Python, reading the
 # notebook, starting the worker, writing the results.
@@ -97,13 +101,28 @@ def _graded_json(path, **kwargs):
 PRELOAD = {"ch08_fine_tuning": ["sklearn.datasets"]}
 
 
+def _preloaded(assignments):
+    """The modules the grading processes of these assignments will need (pytest among them)."""
+    return ["autograder.suite.plugin"] + sorted({m for a in assignments for m in PRELOAD.get(a, [])})
+
+
 def _preload(assignments):
-    """Import here what the grading processes will need (pytest among it), so that each forked
-    one starts with it; returns the names, for a forkserver to preload instead."""
-    modules = ["autograder.suite.plugin"] + sorted({m for a in assignments for m in PRELOAD.get(a, [])})
+    """Import here what the grading processes will need, so that each forked one starts with
+    it; returns the names, for a forkserver to preload instead."""
+    modules = _preloaded(assignments)
     for module in modules:
         importlib.import_module(module)
     return modules
+
+
+def _finished_tasks(tasks, jobs, scheduler, isolation):
+    """pool.Finished of every task: from local grading processes, `jobs` at a time, or from
+    the Dask cluster at `scheduler` (autograder.dask_backend, imported only then)."""
+    if scheduler is None:
+        return pool.supervise(tasks, workers=max(1, jobs), ctx=pool.context(_preload({t.key.assignment for t in tasks})))
+    from . import dask_backend
+    return dask_backend.supervise(tasks, scheduler=scheduler, isolation=isolation,
+                                  preload=_preloaded({t.key.assignment for t in tasks}))
 
 
 def _unfinished(found, finished):
@@ -113,12 +132,14 @@ def _unfinished(found, finished):
     return SubmissionResult(found.student, found.assignment, str(found.path), status=status, problem=finished.detail)
 
 
-def grade_paths(found, *, jobs=1, seed=None, key=None, limits=None, isolation="bwrap", hidden=(), progress=None):
+def grade_paths(found, *, jobs=1, seed=None, key=None, limits=None, isolation="bwrap", hidden=(), progress=None,
+                scheduler=None):
     """Grade notebook.Found submissions, `jobs` at a time; yields SubmissionResults in completion order.
 
     seed: the inputs' seed for every submission (default: derived from `key`, the instructor's
     secret, and the submission); limits: sandbox.Limits (its submission_seconds, if set, is
-    every submission's budget); progress: called once per finished submission.
+    every submission's budget); progress: called once per finished submission; scheduler: the
+    address of a Dask scheduler whose workers grade instead of local processes (`jobs` unused).
     """
     limits = limits or Limits(call_seconds=DEFAULT_TIMEOUT)
     key = load_key() if key is None and seed is None else key
@@ -135,10 +156,10 @@ def grade_paths(found, *, jobs=1, seed=None, key=None, limits=None, isolation="b
                                                          assignment=item.assignment, seed=seed, key=key,
                                                          limits=limits, isolation=isolation, hidden=tuple(hidden)),
                                seconds))
-    preload = _preload({t.key.assignment for t in tasks})
-    for finished in pool.supervise(tasks, workers=max(1, jobs), ctx=pool.context(preload)):
+    for finished in _finished_tasks(tasks, jobs, scheduler, isolation):
         if finished.data is not None:
             result = SubmissionResult.from_dict(json.loads(finished.data))
+            result.path = str(finished.task.key.path)  # a Dask worker graded a copy
         else:
             result = _unfinished(finished.task.key, finished)
         if progress:

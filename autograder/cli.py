@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import deadlines as deadline_rules
 from . import reports, store
-from .batch import DEFAULT_TIMEOUT, grade_paths
+from .batch import DEFAULT_TIMEOUT, ClusterError, grade_paths
 from .deadlines import DeadlineError, submission_time
 from .journal import Journal
 from .notebook import collect
@@ -62,7 +62,7 @@ def _stamped(result):
 
 def grade(*, paths, out, json_path=None, gradescope=None, feedback=None, jobs=1, timeout=None, seed=None,
           key_file=None, unsafe_no_sandbox=False, submission_timeout=None, hidden=(), progress=False,
-          assignment=None, feedback_detail="diagnosis", only=(), store_path=None, deadlines=None):
+          assignment=None, feedback_detail="diagnosis", only=(), store_path=None, deadlines=None, scheduler=None):
     """Grade every notebook under paths, merge the results into the store and write the reports;
     returns this run's SubmissionResults.
 
@@ -75,7 +75,8 @@ def grade(*, paths, out, json_path=None, gradescope=None, feedback=None, jobs=1,
     results store (default <out>.store.json): grades.csv and results.json hold every row of it,
     this run's replacing older ones of the same student and assignment; feedback and Gradescope
     output are written for this run's submissions. deadlines: a deadlines TOML file whose
-    lateness the feedback shows."""
+    lateness the feedback shows. scheduler: a Dask scheduler's address (tcp://HOST:PORT) whose
+    workers grade instead of `jobs` local processes."""
     _check_assignment(assignment)
     try:
         isolation = require_sandbox(unsafe_no_sandbox)
@@ -105,7 +106,7 @@ def grade(*, paths, out, json_path=None, gradescope=None, feedback=None, jobs=1,
         from tqdm import tqdm
         bar = tqdm(total=len(found), initial=len(results), unit="notebook", file=sys.stderr)
     graded = grade_paths(todo, jobs=jobs, seed=seed, key=key, limits=limits, isolation=isolation, hidden=hidden,
-                         progress=bar.update if bar else None)
+                         progress=bar.update if bar else None, scheduler=scheduler)
     try:
         with contextlib.closing(graded):  # closing it kills the grading processes still running
             for result in graded:
@@ -113,6 +114,8 @@ def grade(*, paths, out, json_path=None, gradescope=None, feedback=None, jobs=1,
                 results.append(result)
     except KeyboardInterrupt:
         raise Interrupted(len(results), len(found), journal.path) from None
+    except ClusterError as error:
+        raise UsageError(f"{error} (the {len(results)} grades finished are kept in {journal.path})") from None
     finally:
         if bar:
             bar.close()
@@ -145,6 +148,8 @@ def _parser():
                    help="what feedback and Gradescope output show of a failed hidden case: its inputs' shapes and "
                         "the diagnosis (default), or also the reference's values, which give its answer away")
     g.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (default 1)")
+    g.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="grade on the workers of this Dask scheduler instead of local processes (pip install .[dask])")
     g.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                    help=f"wall-clock limit of one call of a student's function (default {DEFAULT_TIMEOUT:g})")
     g.add_argument("--submission-timeout", type=float, default=None, metavar="SECONDS",
@@ -179,6 +184,11 @@ def _parser():
     r = commands.add_parser("report", help="the class report (HTML): score distributions, pass rates, mistakes")
     r.add_argument("results", type=Path, metavar="RESULTS_JSON", help="results.json written by grade --json")
     r.add_argument("--out", type=Path, required=True, help="the HTML page to write")
+    s = commands.add_parser("similarity", help="which students' solution cells share code (HTML, copydetect)")
+    s.add_argument("paths", nargs="+", metavar="PATH", help="a notebook, or a folder searched for notebooks")
+    s.add_argument("--out", type=Path, required=True, help="the HTML page to write")
+    s.add_argument("--assignment", metavar="ID", help="the assignment every given notebook is (as for grade)")
+    s.add_argument("--top", type=int, default=20, help="pairs shown per assignment (default 20)")
     z = commands.add_parser("gradescope", help="build a Gradescope autograder zip for one assignment")
     z.add_argument("assignment", metavar="ASSIGNMENT", help="e.g. ch02_convolution")
     z.add_argument("--out", type=Path, required=True, help="the zip to write (autograder.zip)")
@@ -212,7 +222,7 @@ def _grade_command(args, parser):
                     submission_timeout=args.submission_timeout, hidden=args.hide,
                     progress=sys.stderr.isatty(), assignment=args.assignment,
                     feedback_detail=args.feedback_detail, only=args.only, store_path=args.store_path,
-                    deadlines=args.deadlines)
+                    deadlines=args.deadlines, scheduler=args.scheduler)
     print(reports.summary_table(results))
     print(f"wrote {args.out}" + "".join(f", {p}" for p in (args.json_path, args.gradescope, args.feedback) if p))
 
@@ -280,7 +290,24 @@ def _gradescope_run_command(args, parser):
                                      f"{result.isolation})" if result else ": no notebook to grade"))
 
 
+def _similarity_command(args, parser):
+    """`similarity`: the similarity report of the notebooks under the paths."""
+    from . import similarity
+
+    if args.top < 1:
+        parser.error("--top must be at least 1")
+    _check_assignment(args.assignment)
+    pairs = similarity.report(args.paths, args.out, assignment=args.assignment, top=args.top)
+    if not pairs:
+        raise UsageError(f"no assignment with two gradable notebooks in {', '.join(map(str, args.paths))}")
+    for assignment, found in pairs.items():
+        best = f": most similar {found[0].first} and {found[0].second} ({max(found[0].similarity):.0%})" if found else ""
+        print(f"{assignment}: {len(found)} pairs{best}")
+    print(f"wrote {args.out}")
+
+
 COMMANDS = {"grade": _grade_command, "export": _export_command, "report": _report_command,
+            "similarity": _similarity_command,
             "gradescope": _gradescope_command, "gradescope-run": _gradescope_run_command}
 
 
