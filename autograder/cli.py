@@ -52,6 +52,19 @@ def _only(found, students, paths):
     return [f for f in found if f.student in set(students)]
 
 
+class ProgressLines:
+    """Progress for a log, not a terminal: one stderr line at every tenth of the batch done."""
+
+    def __init__(self, total, done=0):
+        self.total, self.done, self.step = total, done, max(1, total // 10)
+
+    def __call__(self):
+        self.done += 1
+        if self.done % self.step == 0 or self.done == self.total:
+            print(f"autograder: {self.done} of {self.total} notebooks graded ({self.done / self.total:.0%})",
+                  file=sys.stderr, flush=True)
+
+
 def _stamped(result):
     """result with the time it was graded and, if not known yet, when it was submitted."""
     result.graded_at = result.graded_at or store.now()
@@ -61,7 +74,7 @@ def _stamped(result):
 
 
 def grade(*, paths, out, json_path=None, gradescope=None, feedback=None, jobs=1, timeout=None, seed=None,
-          key_file=None, unsafe_no_sandbox=False, submission_timeout=None, hidden=(), progress=False,
+          key_file=None, unsafe_no_sandbox=False, submission_timeout=None, hidden=(), progress=None,
           assignment=None, feedback_detail="diagnosis", only=(), store_path=None, deadlines=None, scheduler=None):
     """Grade every notebook under paths, merge the results into the store and write the reports;
     returns this run's SubmissionResults.
@@ -74,7 +87,8 @@ def grade(*, paths, out, json_path=None, gradescope=None, feedback=None, jobs=1,
     notebook's metadata, says). only: grade only these students' notebooks. store_path: the
     results store (default <out>.store.json): grades.csv and results.json hold every row of it,
     this run's replacing older ones of the same student and assignment; feedback and Gradescope
-    output are written for this run's submissions. deadlines: a deadlines TOML file whose
+    output are written for this run's submissions. progress: "bar" (a terminal's), "lines" (a
+    line at every tenth, for logs) or None. deadlines: a deadlines TOML file whose
     lateness the feedback shows. scheduler: a Dask scheduler's address (tcp://HOST:PORT) whose
     workers grade instead of `jobs` local processes."""
     _check_assignment(assignment)
@@ -102,11 +116,12 @@ def grade(*, paths, out, json_path=None, gradescope=None, feedback=None, jobs=1,
     results = [earlier[fingerprints[str(f.path)]] for f in found if fingerprints[str(f.path)] in earlier]
     todo = [f for f in found if fingerprints[str(f.path)] not in earlier]
     bar = None
-    if progress:
+    if progress == "bar":
         from tqdm import tqdm
         bar = tqdm(total=len(found), initial=len(results), unit="notebook", file=sys.stderr)
+    update = bar.update if bar else ProgressLines(len(found), len(results)) if progress == "lines" else None
     graded = grade_paths(todo, jobs=jobs, seed=seed, key=key, limits=limits, isolation=isolation, hidden=hidden,
-                         progress=bar.update if bar else None, scheduler=scheduler)
+                         progress=update, scheduler=scheduler)
     try:
         with contextlib.closing(graded):  # closing it kills the grading processes still running
             for result in graded:
@@ -220,7 +235,7 @@ def _grade_command(args, parser):
                     feedback=args.feedback, jobs=args.jobs, timeout=args.timeout, seed=args.seed,
                     key_file=args.key_file, unsafe_no_sandbox=args.unsafe_no_sandbox,
                     submission_timeout=args.submission_timeout, hidden=args.hide,
-                    progress=sys.stderr.isatty(), assignment=args.assignment,
+                    progress="bar" if sys.stderr.isatty() else "lines", assignment=args.assignment,
                     feedback_detail=args.feedback_detail, only=args.only, store_path=args.store_path,
                     deadlines=args.deadlines, scheduler=args.scheduler)
     print(reports.summary_table(results))

@@ -37,9 +37,10 @@ from nbconvert.exporters import NotebookExporter
 from nbformat.v4 import new_markdown_cell, new_notebook, new_output
 from nbgrader import utils
 from nbgrader.api import MissingEntry
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.plugins import CsvExportPlugin
 from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells
-from traitlets import Bool, Float, Unicode
+from traitlets import Bool, Float, Int, Unicode
 
 from .notebook import read_submission
 from .reports import csv_text, inline_code, one_line
@@ -145,6 +146,10 @@ class SandboxedGrade(NbGraderPreprocessor):
         "diagnosis", help="What students see of a failed hidden case: 'diagnosis' (its inputs' shapes and what "
                           "is wrong) or 'values' (also the reference's values, which give the answer away).",
     ).tag(config=True)
+    jobs = Int(
+        0, help="Submissions graded at once, ahead of nbgrader's loop (0: one per core; each in its own "
+                "grading process and sandbox, as always).",
+    ).tag(config=True)
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
@@ -168,20 +173,48 @@ class SandboxedGrade(NbGraderPreprocessor):
         return nb, resources
 
     def grade(self, nb, info):
-        """The SubmissionResult of the standalone grader for nb, graded in the sandbox."""
+        """The SubmissionResult of the standalone grader for nb, graded in the sandbox: the one
+        graded ahead from submitted/ (nbgrader_prefetch) when nb has its solution cells, else
+        graded now."""
         from .batch import DEFAULT_TIMEOUT, grade_notebook
+        from .notebook import solution_cells
         from .sandbox import Limits, require_sandbox
         from .secret import load_key
 
-        isolation = require_sandbox(self.unsafe_no_sandbox)
-        limits = Limits(call_seconds=self.timeout or DEFAULT_TIMEOUT)
+        settings = dict(key=load_key(self.key_file), isolation=require_sandbox(self.unsafe_no_sandbox),
+                        limits=Limits(call_seconds=self.timeout or DEFAULT_TIMEOUT), hidden=self.course_paths(info))
+        coursedir = self.coursedir()
+        submitted = Path(coursedir.format_path(coursedir.submitted_directory, info["student"], info["assignment"]),
+                         f"{info['notebook']}.ipynb")
+        ahead = self.prefetch(coursedir, settings).result(submitted, solution_cells(nb))
+        if ahead is not None:
+            return ahead
         with tempfile.TemporaryDirectory(prefix="nbgrader-sandboxed-") as scratch:
             # nbgrader's layout, so that the grader reads student and assignment from the path
             path = Path(scratch, "autograded", info["student"], info["assignment"], f"{info['notebook']}.ipynb")
             path.parent.mkdir(parents=True)
             nbformat.write(nb, str(path))
-            return grade_notebook(path, key=load_key(self.key_file), limits=limits, isolation=isolation,
-                                  hidden=self.course_paths(info))
+            return grade_notebook(path, **settings)
+
+    def coursedir(self):
+        """The CourseDirectory of the nbgrader run (the converter's, above the exporter that runs
+        this preprocessor: it knows the run's assignment and student globs), else one from config."""
+        node = self.parent
+        while node is not None:
+            if getattr(node, "coursedir", None) is not None:
+                return node.coursedir
+            node = getattr(node, "parent", None)
+        return CourseDirectory(config=self.config)
+
+    def prefetch(self, coursedir, settings):
+        """The Prefetch of this nbgrader run, started at its first notebook."""
+        from .nbgrader_prefetch import Prefetch, submitted_notebooks
+
+        run = (coursedir.root, coursedir.student_id, coursedir.assignment_id, coursedir.notebook_id)
+        if run not in _PREFETCHES:
+            _PREFETCHES[run] = Prefetch(submitted_notebooks(coursedir), jobs=self.jobs or os.cpu_count() or 1,
+                                        log=self.log, **settings)
+        return _PREFETCHES[run]
 
     def course_paths(self, info):
         """Directories the student's code must not see: the course root (source notebooks,
@@ -208,6 +241,11 @@ class SandboxedGrade(NbGraderPreprocessor):
         lines = [f"{function}: {score:g} of {cell_points:g} points."] + list(messages)
         return [new_output("stream", name="stdout", text="\n".join(lines) + "\n"),
                 new_output("execute_result", data={"text/plain": repr(score)}, execution_count=None)]
+
+
+# One Prefetch per nbgrader run (course root, student, assignment and notebook globs) in this
+# process: nbgrader may make a new preprocessor per notebook, and the pool must outlive it.
+_PREFETCHES = {}
 
 
 def _stood_in(nb, info):

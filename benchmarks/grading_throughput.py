@@ -5,10 +5,11 @@ every assignment, copies the bundled example submissions (autograder/examples/su
 correct, a partly wrong and a stub student; --copies N repeats them under new names), then
 grades the whole set three ways, one after the other on this machine:
 
-  stock nbgrader      `nbgrader autograde` with nbgrader's own pipeline: every notebook runs in a
-                      Jupyter kernel and its hidden test cells run the grader's checks in-kernel
-  course nbgrader     `nbgrader autograde` with this repo's nbgrader_config.py (scores from the
-                      sandboxed grader, see autograder/nbgrader_autograde.py)
+  stock nbgrader      `nbgrader autograde "*"` with nbgrader's own pipeline: every notebook runs in
+                      a Jupyter kernel and its hidden test cells run the grader's checks in-kernel
+  course nbgrader     `nbgrader autograde "*"` with this repo's nbgrader_config.py (scores from the
+                      sandboxed grader, graded ahead of nbgrader's loop: see
+                      autograder/nbgrader_autograde.py and autograder/nbgrader_prefetch.py)
   standalone          `python -m autograder grade submitted --jobs J` for each J in --jobs
 
 and prints notebooks per minute and each tool's ratio to stock nbgrader. It also times one
@@ -61,26 +62,22 @@ def make_course(root, copies):
 
 
 def nbgrader_autograde(root, config):
-    """Autograde every assignment with the given nbgrader_config.py; return seconds."""
+    """Autograde every assignment with the given nbgrader_config.py, as the README says (one
+    `nbgrader autograde "*"`, so nbgrader starts once, as it would for the class); return seconds."""
     (root / "nbgrader_config.py").write_text(config)
     shutil.rmtree(root / "autograded", ignore_errors=True)
     (root / "gradebook.db").unlink(missing_ok=True)
     _, done = run([BIN / "nbgrader", "generate_assignment", "*", "--force"], root)
     if done.returncode:
         sys.exit(f"nbgrader generate_assignment failed:\n{done.stderr[-2000:]}")
-    assignments = sorted({p.parent.name for p in (root / "submitted").glob("*/*/*.ipynb")})
-    total = 0.0
-    for assignment in assignments:
-        seconds, done = run([BIN / "nbgrader", "autograde", assignment, "--create", "--force"], root)
-        total += seconds
-        graded = list((root / "autograded").glob(f"*/{assignment}/{assignment}.ipynb"))
-        # nbgrader exits 1 when any one submission fails even though it graded the others,
-        # so what counts is which notebooks it wrote.
-        expected = list((root / "submitted").glob(f"*/{assignment}/{assignment}.ipynb"))
-        if len(graded) != len(expected):
-            sys.exit(f"nbgrader graded {len(graded)} of {len(expected)} {assignment} notebooks:\n"
-                     f"{done.stderr[-2000:]}")
-    return total
+    seconds, done = run([BIN / "nbgrader", "autograde", "*", "--create", "--force"], root)
+    # nbgrader exits 1 when any one submission fails even though it graded the others, so what
+    # counts is which notebooks it wrote.
+    graded = list((root / "autograded").glob("*/*/*.ipynb"))
+    expected = list((root / "submitted").glob("*/*/*.ipynb"))
+    if len(graded) != len(expected):
+        sys.exit(f"nbgrader graded {len(graded)} of {len(expected)} notebooks:\n{done.stderr[-2000:]}")
+    return seconds
 
 
 def standalone(root, jobs, paths):

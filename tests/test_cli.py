@@ -139,3 +139,12 @@ def test_feedback_shows_the_reference_values_only_at_feedback_detail_values(tmp_
         shown[level] = (tmp_path / level / "ben" / "ch05_normalization.md").read_text()
     assert "[wrong_values]" in shown["diagnosis"] and "expected" not in shown["diagnosis"].split("batchnorm_inference", 1)[1]
     assert "[wrong_values]" in shown["values"] and ", expected " in shown["values"]
+
+
+def test_progress_for_logs_is_a_line_at_every_tenth(capsys):
+    update = cli.ProgressLines(20, done=2)
+    for _ in range(18):
+        update()
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "autograder: 4 of 20 notebooks graded (20%)" and lines[-1].endswith("20 of 20 notebooks graded (100%)")
+    assert len(lines) == 9
