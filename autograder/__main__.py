@@ -1,4 +1,4 @@
-"""`python -m autograder grade PATH... --out grades.csv`: see autograder.cli."""
+"""`python -m autograder COMMAND ...` (grade, export, report, similarity, gradescope): see autograder.cli."""
 import sys
 
 from .cli import main

@@ -1,4 +1,11 @@
-"""Command line: python -m autograder grade PATH... --out grades.csv [options].
+"""Command line: python -m autograder COMMAND ...
+
+  grade PATH... --out grades.csv    grade notebooks, merge them into the results store, write reports
+  export GRADES_CSV --roster R      Canvas / Moodle gradebook CSV (autograder.lms)
+  report RESULTS_JSON --out HTML    the class report (autograder.class_report)
+  similarity PATH... --out HTML     which students share code (autograder.similarity)
+  gradescope ASSIGNMENT --out ZIP   a Gradescope autograder (autograder.gradescope)
+  gradescope-run ASSIGNMENT ...     what that autograder runs on one submission
 
 Exit status 0 whenever grading ran, however badly the submissions did; 2 with a one-line
 reason for bad usage (no notebooks found, bad flags, no sandbox); 130 when interrupted (the

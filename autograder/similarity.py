@@ -44,10 +44,8 @@ def _stub(source):
 
 def boilerplate(assignment):
     """The released stubs of an assignment's solution cells, as one text."""
-    from .notebook import _load, solution_cells
-
     source = ROOT / "exercises" / assignment / f"{assignment}.ipynb"
-    return "\n\n".join(_stub(code) for _, code in solution_cells(_load(source)))
+    return "\n\n".join(_stub(code) for _, code in read_submission(source, assignment=assignment).cells)
 
 
 def _code(cells):

@@ -17,6 +17,7 @@ network (a notebook is a few tens of kB each way) are not the bottleneck.
         [--assignments ch01_motivation ...] [--json FILE]
 """
 import argparse
+import csv
 import json
 import os
 import subprocess
@@ -83,7 +84,7 @@ def main(argv=None):
             with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
                               dashboard_address=None) as cluster:
                 clustered = grade(submitted, Path(tmp) / "cluster.csv", "--scheduler", cluster.scheduler_address)
-        same = _rows(Path(tmp) / "local.csv") == _rows(Path(tmp) / "cluster.csv")
+        differ = differences(_rows(Path(tmp) / "local.csv"), _rows(Path(tmp) / "cluster.csv"))
 
     n = args.notebooks
     per_worker = 60 * n / clustered / args.workers
@@ -93,7 +94,9 @@ def main(argv=None):
     print("|---|---:|---:|")
     print(f"| local, --jobs {args.jobs} | {local:.1f} | {60 * n / local:.0f} |")
     print(f"| Dask LocalCluster, {args.workers} worker processes | {clustered:.1f} | {60 * n / clustered:.0f} |")
-    print(f"\nsame grades.csv on both roads: {same}")
+    print(f"\nrows of grades.csv that differ between the roads: {len(differ)}")
+    for student, assignment, here, there in differ[:10]:
+        print(f"  {student} {assignment}: local {_brief(here)}; cluster {_brief(there)}")
     print(f"\nProjection (not measured): N machines like this one, {args.workers} Dask workers each, "
           f"at the cluster's {per_worker:.0f} notebooks/min per worker:")
     for machines in (1, 4, 16, 64):
@@ -103,13 +106,24 @@ def main(argv=None):
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"notebooks": n, "cores": os.cpu_count(), "jobs": args.jobs,
                                          "workers": args.workers, "seconds": {"local": local, "cluster": clustered},
-                                         "same_grades": same, "assignments": args.assignments}, indent=1))
+                                         "differing_rows": differ, "assignments": args.assignments}, indent=1))
+
+
+def _brief(row):
+    return "missing" if row is None else f"{row['score']} ({row['status']}) {row['problem'][:80]}"
 
 
 def _rows(path):
-    """grades.csv without graded_at (when each row was graded differs between runs)."""
-    lines = path.read_text().splitlines()
-    return sorted(",".join(line.split(",")[:7]) for line in lines)
+    """{(student, assignment): grades.csv row without graded_at (which differs between runs)}."""
+    with open(path, newline="") as f:
+        return {(r["student"], r["assignment"]): {k: v for k, v in r.items() if k != "graded_at"}
+                for r in csv.DictReader(f)}
+
+
+def differences(local, cluster):
+    """[(student, assignment, local row, cluster row)] of the rows that differ."""
+    return [(*key, local.get(key), cluster.get(key)) for key in sorted(set(local) | set(cluster))
+            if local.get(key) != cluster.get(key)]
 
 
 if __name__ == "__main__":
