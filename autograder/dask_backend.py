@@ -15,8 +15,11 @@ becomes a grader_error row, like a grading process that dies locally.
 Workers are started with `DASK_DISTRIBUTED__WORKER__DAEMON=False` (README): Dask's nanny
 starts daemonic worker processes by default, and a daemonic process may not start the
 grading processes. Every worker machine needs the course installed at the same version,
-bubblewrap, and no access to the instructor's files beyond what it is sent.
+bubblewrap, and no access to the instructor's files beyond what it is sent; a worker whose
+course code differs from the client's (course_version) refuses too.
 """
+import functools
+import hashlib
 import multiprocessing
 import os
 import tempfile
@@ -29,12 +32,28 @@ from .notebook import MAX_NOTEBOOK_BYTES
 from .sandbox import SandboxUnavailable, require_sandbox
 
 CONNECT_SECONDS = 30  # how long the client tries to reach the scheduler
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DAEMON_HINT = ("a Dask worker here runs as a daemonic process, which cannot start grading processes: start the "
                "workers with DASK_DISTRIBUTED__WORKER__DAEMON=False (see README)")
 
 
-def worker_problem(isolation):
-    """None if this Dask worker can grade at this isolation, else why not (one line)."""
+@functools.cache
+def course_version():
+    """A digest of the course's code (autograder, solutions, tasks) as installed here: a worker
+    with other code would grade with other cases, references or points."""
+    digest = hashlib.sha256()
+    for package in (PACKAGE_ROOT / "autograder", PACKAGE_ROOT / "solutions", PACKAGE_ROOT / "tasks"):
+        for path in sorted(package.rglob("*.py")):
+            digest.update(f"{path.relative_to(PACKAGE_ROOT)}\0".encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def worker_problem(isolation, version=None):
+    """None if this Dask worker can grade at this isolation with the course code of `version`
+    (the client's course_version), else why not (one line)."""
+    if version is not None and version != course_version():
+        return (f"its course code differs from yours (version {course_version()}, yours {version}): install the "
+                "same version of the course on every worker")
     if multiprocessing.current_process().daemon:
         return DAEMON_HINT
     if isolation == "bwrap":
@@ -45,10 +64,11 @@ def worker_problem(isolation):
     return None
 
 
-def grade_remote(notebook, name, kwargs, seconds, preload):
+def grade_remote(notebook, name, kwargs, seconds, preload, version):
     """Runs on a Dask worker: grade the notebook bytes (its file name was `name`) in a fresh
-    supervised grading process; returns (data, status, detail) of pool.Finished."""
-    problem = worker_problem(kwargs["isolation"])
+    supervised grading process; returns (data, status, detail) of pool.Finished. Refuses
+    (SandboxUnavailable) without the sandbox or with course code other than `version`."""
+    problem = worker_problem(kwargs["isolation"], version)
     if problem:
         raise SandboxUnavailable(problem)
     with tempfile.TemporaryDirectory(prefix="cnn-dask-") as folder:
@@ -84,7 +104,8 @@ def _client(scheduler):
 
 def _check_workers(client, isolation):
     """ClusterError naming every worker that cannot grade (none at all is one too)."""
-    problems = {worker: problem for worker, problem in client.run(worker_problem, isolation).items() if problem}
+    problems = {worker: problem for worker, problem in client.run(worker_problem, isolation, course_version()).items()
+                if problem}
     if problems:
         raise ClusterError("; ".join(f"worker {w}: {p}" for w, p in sorted(problems.items())))
     if not client.scheduler_info()["workers"]:
@@ -105,7 +126,7 @@ def supervise(tasks, *, scheduler, preload, isolation):
                 yield pool.Finished(task, status="died", detail=problem)
                 continue
             future = client.submit(grade_remote, data, Path(task.kwargs["path"]).name, task.kwargs, task.seconds,
-                                   preload, key=f"grade-{uuid.uuid4().hex}", pure=False)
+                                   preload, course_version(), key=f"grade-{uuid.uuid4().hex}", pure=False)
             futures[future] = task
         retried = set()
         finished = as_completed(futures)

@@ -128,3 +128,8 @@ def test_a_worker_lost_mid_batch_costs_no_grade(submitted, local_grades):
     expected = {(r["student"], r["assignment"]): r["score"] for r in local_grades}
     assert sorted((r.student, r.assignment, f"{r.score:g}", r.status) for r in results) == sorted(
         (s, a, expected[(s, a)], "ok") for s, a in expected if s in ("ada", "ben", "cy"))
+
+
+def test_a_worker_with_other_course_code_refuses():
+    assert dask_backend.worker_problem("none", dask_backend.course_version()) is None
+    assert "course code differs from yours" in dask_backend.worker_problem("none", "0123456789abcdef")
