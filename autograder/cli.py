@@ -309,7 +309,8 @@ def _gradescope_run_command(args, parser):
     except SandboxUnavailable as error:
         raise UsageError(str(error)) from None
     print(f"wrote {args.results}" + (f": {result.score:g} of {result.max_score:g} ({result.status}, isolation "
-                                     f"{result.isolation})" if result else ": no notebook to grade"))
+                                     f"{result.isolation})" if result else ": no notebook to grade")
+          + f"; graded by the course code in {Path(__file__).resolve().parent.parent}")
 
 
 def _similarity_command(args, parser):

@@ -62,6 +62,7 @@ def test_run_autograder_grades_the_submission_end_to_end(tmp_path, autograder_zi
     assert results["score"] == score
     assert len(results["tests"]) == 4 and all(t["max_score"] == 4 for t in results["tests"])
     assert results["extra_data"]["isolation"] == "bwrap" and results["extra_data"]["key_id"]
+    assert f"graded by the course code in {root / 'source' / 'course'}" in done.stdout, "the zip's own code ran"
 
 
 @pytest.mark.parametrize("files, message", [([], "No notebook (.ipynb) was found"),
