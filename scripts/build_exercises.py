@@ -1,24 +1,22 @@
 """Build the nbgrader source notebooks exercises/<id>/<id>.ipynb from the Task records in tasks/.
 
-    python scripts/build_exercises.py            # write all eight notebooks
-    python scripts/build_exercises.py --check    # exit 1 if a committed notebook is stale
+A step of `python scripts/regenerate.py`, which writes the notebooks that are stale.
 
 Each graded function becomes three cells: its task (markdown), its solution cell (grade_id =
 the function's name; the solution region delegates to solutions/) and its test cell
 (grade_id = test_<name>, points from autograder.points.POINTS): visible checks against the
-fixtures (run by compare.py, shipped next to the notebook), then hidden tests that run the grader's full catalogue in the kernel.
+fixtures (run by compare.py, shipped next to the notebook), then hidden tests that run the
+grader's full catalogue in the kernel.
 """
-import argparse
 import ast
 import json
-import sys
 import textwrap
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
+from autograder.points import POINTS
+from tasks import Code, Helper, Markdown, Task, load
 
-from tasks import ASSIGNMENTS, Code, Helper, Markdown, Task, load  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 SCHEMA_VERSION = 3
 
@@ -45,12 +43,6 @@ with contextlib.redirect_stderr(sys.stdout):
 min(max(float(_points), 0.0), {points!r})
 ### END HIDDEN TESTS
 '''
-
-
-def points_table():
-    """autograder.points.POINTS: the single source of every function's points."""
-    from autograder.points import POINTS
-    return POINTS
 
 
 def _source(text):
@@ -139,10 +131,10 @@ def intro_text(exercise):
             f"signatures, and keep the inputs unmodified.")
 
 
-def build(assignment, points=None):
+def build(assignment):
     """The notebook (a dict in nbformat 4.5) of one assignment."""
     exercise = load(assignment)
-    points = (points or points_table())[assignment]
+    points = POINTS[assignment]
     graded_names = [g.name for g in exercise.graded]
     if list(points) != graded_names:
         raise ValueError(f"{assignment}: the spec grades {graded_names}, autograder.points has {list(points)}")
@@ -183,28 +175,3 @@ def render(notebook):
 
 def path_of(assignment):
     return ROOT / "exercises" / assignment / f"{assignment}.ipynb"
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only report stale notebooks (exit 1)")
-    parser.add_argument("assignments", nargs="*", default=list(ASSIGNMENTS))
-    args = parser.parse_args(argv)
-    stale = []
-    for assignment in args.assignments:
-        text, path = render(build(assignment)), path_of(assignment)
-        if args.check:
-            if not path.exists() or path.read_text() != text:
-                stale.append(str(path.relative_to(ROOT)))
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-            print(f"wrote {path.relative_to(ROOT)}")
-    if stale:
-        print("stale (run python scripts/build_exercises.py):", *stale, sep="\n  ")
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

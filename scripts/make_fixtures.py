@@ -1,8 +1,7 @@
 """Generate exercises/<id>/fixtures.npz (the reference solution's results on the visible cases)
 and the data files a notebook ships (Exercise.data, e.g. chapter 8's digits).
 
-    python scripts/make_fixtures.py            # rewrite the fixture files that are stale
-    python scripts/make_fixtures.py --check    # exit 1 if a committed fixture file is stale
+A step of `python scripts/regenerate.py`, which rewrites the files that are stale.
 
 The cases are the `examples` of each Task record in tasks/. Every case's
 inputs come from a generator seeded by (assignment, function, case index), so the files are
@@ -14,20 +13,17 @@ object {function: sentence}: what the grader's hidden tests of that function cov
 from its hidden case grid (hidden_coverage), which a student reads once the visible checks pass.
 The notebook reads them with compare.py (autograder/compare.py), numpy only.
 """
-import argparse
 import json
-import sys
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
+import solutions
+from autograder.cases import build_cases
+from tasks import load
 
-import solutions  # noqa: E402
-from autograder.cases import build_cases  # noqa: E402
-from tasks import ASSIGNMENTS, load  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _encode(value, key, arrays):
@@ -200,29 +196,3 @@ def write(path, build):
     """Write the .npz file at path from build() -> {key: array}."""
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, **build())
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only report stale files (exit 1)")
-    parser.add_argument("assignments", nargs="*", default=list(ASSIGNMENTS))
-    args = parser.parse_args(argv)
-    stale = []
-    for assignment in args.assignments:
-        for path, build in files(assignment).items():
-            reason = differs(path, build)
-            if reason is None:
-                continue
-            if args.check:
-                stale.append(f"{path.relative_to(ROOT)}: {reason}")
-                continue
-            write(path, build)
-            print(f"wrote {path.relative_to(ROOT)} ({path.stat().st_size} bytes): {reason}")
-    if stale:
-        print("stale (run python scripts/make_fixtures.py):", *stale, sep="\n  ")
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -47,13 +47,13 @@ def nbgrader_cells(assignment, kind):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_committed_notebook_is_what_the_spec_builds(assignment):
-    """Is exercises/<id>/<id>.ipynb up to date? (python scripts/build_exercises.py rebuilds it)"""
+    """Is exercises/<id>/<id>.ipynb up to date? (python scripts/regenerate.py rebuilds it)"""
     assert build_exercises.path_of(assignment).read_text() == build_exercises.render(build_exercises.build(assignment))
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_committed_fixtures_and_data_are_what_the_scripts_compute(assignment):
-    """Are fixtures.npz and data files up to date with solutions/? (python scripts/make_fixtures.py)"""
+    """Are fixtures.npz and data files up to date with solutions/? (python scripts/regenerate.py)"""
     for path, build in make_fixtures.files(assignment).items():
         assert make_fixtures.differs(path, build) is None, path.name
 

@@ -290,10 +290,10 @@ def test_bundled_examples_are_up_to_date(tmp_path):
     fresh = make_examples(out=tmp_path / "submitted")
     committed = sorted(p.relative_to(EXAMPLES) for p in EXAMPLES.rglob("*.ipynb"))
     assert committed == sorted(p.relative_to(tmp_path / "submitted") for p in fresh), \
-        "run python tests/corpus/make_examples.py"
+        "run python scripts/regenerate.py"
     for relative in committed:
         assert json.loads((EXAMPLES / relative).read_text()) == json.loads((tmp_path / "submitted" / relative).read_text()), \
-            f"{relative} is stale: run python tests/corpus/make_examples.py"
+            f"{relative} is stale: run python scripts/regenerate.py"
 
 
 # ---------------------------------------------------------------- the grader on the corpus

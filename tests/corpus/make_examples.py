@@ -1,6 +1,6 @@
 """Write the bundled example submissions that the README's main command grades.
 
-    python tests/corpus/make_examples.py          # rewrites autograder/examples/submitted/
+A step of `python scripts/regenerate.py`, which rewrites the example notebooks that are stale.
 
 Three students in nbgrader's layout, submitted/<student>/<assignment>/<assignment>.ipynb:
 ada is correct everywhere, ben makes a few realistic mistakes, cy hands in the stubs. When
@@ -62,8 +62,3 @@ def make_examples(out=EXAMPLES, repo=REPO):
             path = out / student / assignment / f"{assignment}.ipynb"
             paths.append(build_notebook(cells, assignment, path, template=template))
     return paths
-
-
-if __name__ == "__main__":
-    written = make_examples()
-    print(f"wrote {len(written)} notebooks under {EXAMPLES.relative_to(REPO)}")
